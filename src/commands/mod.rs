@@ -1,0 +1,25 @@
+//! One module per command. Each takes its inputs and an output handle, so
+//! tests can run a command in-process and read what it printed.
+
+pub mod apply;
+pub mod init;
+pub mod schema;
+pub mod template;
+pub mod validate;
+
+use std::path::Path;
+
+use crate::error::Error;
+use crate::model::Fleet;
+use crate::render::{self, Rendered};
+
+/// Loads the fleet file and renders it: the first two stages every command
+/// that touches AWS starts with.
+pub fn load_and_render(file: &Path) -> Result<(Fleet, Rendered), Error> {
+    let fleet = crate::fleetfile::load(file)?;
+    let rendered = render::render(&fleet).map_err(|source| Error::Render {
+        file: file.into(),
+        source,
+    })?;
+    Ok((fleet, rendered))
+}

@@ -1,0 +1,10 @@
+//! fleet's integration tests, as one binary: the malformed fleet file
+//! suite, the rendered templates (snapshots and cfn-lint), the command
+//! line, and deployments to the local emulator over HTTP.
+
+mod cli;
+mod deploy;
+mod emulator;
+mod harness;
+mod malformed;
+mod render;
