@@ -17,7 +17,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let _ = out.flush();
 
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             report(&e, cli.global.output, &mut out);
             ExitCode::from(e.exit_code())
@@ -25,24 +25,61 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Runs the command, writing its results to `out`.
-pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), Error> {
+/// Runs the command, writing its results to `out`; returns the exit
+/// status of a successful run (0, or 3 for a plan with changes).
+pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
     let g = &cli.global;
+    let file = &g.file;
+    let format = g.output;
     match &cli.command {
-        Command::Init(args) => commands::init::run(&g.file, args, g.output, out),
-        Command::Validate => commands::validate::run(&g.file, g.output, out),
-        Command::Template(args) => commands::template::run(&g.file, &args.out, g.output, out),
-        Command::Apply => {
-            let target = crate::aws::Target {
-                region: g.region.clone(),
-                profile: g.profile.clone(),
-                endpoint_url: g.endpoint_url.clone(),
-            };
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(commands::apply::run(&g.file, &target, g.output, out))
+        Command::Init(args) => commands::init::run(file, args, format, out).map(|()| 0),
+        Command::Validate => commands::validate::run(file, format, out).map(|()| 0),
+        Command::Template(args) => {
+            commands::template::run(file, &args.out, format, out).map(|()| 0)
         }
-        Command::Schema => commands::schema::run(out),
+        Command::Schema => commands::schema::run(out).map(|()| 0),
+        Command::Plan => {
+            let changes = block_on(commands::plan::run(file, &target(g), format, out))?;
+            Ok(if changes {
+                commands::plan::CHANGES_PENDING
+            } else {
+                0
+            })
+        }
+        Command::Apply(args) => block_on(commands::apply::run(
+            file,
+            &target(g),
+            args.yes,
+            format,
+            out,
+        ))
+        .map(|()| 0),
+        Command::Status => {
+            block_on(commands::status::run(file, &target(g), format, out)).map(|()| 0)
+        }
+        Command::Destroy(args) => {
+            let target = target(g);
+            let run =
+                commands::destroy::run(file, &target, args.yes, args.delete_data, format, out);
+            block_on(run).map(|()| 0)
+        }
     }
+}
+
+fn target(g: &crate::cli::Global) -> crate::aws::Target {
+    crate::aws::Target {
+        region: g.region.clone(),
+        profile: g.profile.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+    }
+}
+
+/// Runs an AWS command on a runtime of its own; only those commands need one.
+fn block_on<T>(future: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(future)
 }
 
 /// Prints the error on stderr for people and, in JSON mode, as one JSON

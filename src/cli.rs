@@ -19,7 +19,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         renders CloudFormation from it, and deploys that to your own AWS account (or to \
         the local emulator the project sets up).",
     after_help = "Start with `fleet init`, then `fleet validate` and `fleet template`.\n\
-        Exit status: 0 success, 1 failure, 2 invalid fleet file or usage."
+        Exit status: 0 success, 1 failure, 2 invalid fleet file or usage, 3 `plan` found \
+        changes, 130 interrupted."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -91,12 +92,31 @@ pub enum Command {
     /// non-empty thing shard. Stale shard templates in the directory are removed.
     Template(TemplateArgs),
 
-    /// Deploy the fleet: create or update the core stack and every thing shard stack.
+    /// Show what `apply` would change, per stack and in the IoT registry.
     ///
-    /// Each stack is deployed through a CloudFormation change set; a stack whose
-    /// template has not changed is left alone. The location table is never replaced or
-    /// deleted by an apply.
-    Apply,
+    /// Existing stacks are compared through CloudFormation change sets, which are deleted
+    /// again; a stack whose deployed template already matches needs none. Exit status: 0
+    /// no changes, 3 changes pending, 1 failure, 2 invalid fleet file.
+    Plan,
+
+    /// Deploy the fleet: the core stack, the thing shard stacks, then the registry step.
+    ///
+    /// Every stack goes through a CloudFormation change set; independent shards deploy in
+    /// parallel; shard stacks the fleet no longer needs are deleted. The registry step then
+    /// gives every thing its type, all its attributes and exactly the declared groups. The
+    /// location table is never replaced or deleted by an apply. Ctrl-C stops waiting but not
+    /// CloudFormation; the next apply or status picks the operation up.
+    Apply(ApplyArgs),
+
+    /// Show each stack's status, and whether each cat's thing matches the fleet file.
+    Status,
+
+    /// Tear the fleet down: group memberships, thing shard stacks, then the core stack.
+    ///
+    /// Asks you to type the stack name (or pass --yes). The location table is kept, with
+    /// every location in it, unless --delete-data is given and its name is typed too.
+    /// Destroying a fleet that is already gone does nothing.
+    Destroy(DestroyArgs),
 
     /// Print the JSON Schema of the fleet file, for editors.
     ///
@@ -130,6 +150,24 @@ pub struct InitArgs {
     /// The first cat's tracker: its DevEUI, 16 hex digits.
     #[arg(long)]
     pub dev_eui: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Delete and recreate stacks whose first creation failed, without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Destroy without asking for the stack (and table) name.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Delete the location table and every location in it too.
+    #[arg(long)]
+    pub delete_data: bool,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,7 @@ impl Error {
         match self {
             Error::Load(LoadError::Invalid(_)) | Error::Render { .. } | Error::Usage(_) => 2,
             Error::Aws(AwsError::BadEndpoint { .. }) => 2,
+            Error::Deploy(e) if e.is_interrupted() => 130,
             Error::Load(LoadError::Read { .. })
             | Error::Write { .. }
             | Error::Output(_)

@@ -15,5 +15,7 @@ pub mod error;
 pub mod fleetfile;
 pub mod model;
 pub mod names;
+pub mod printer;
+pub mod progress;
 pub mod render;
 pub mod rule_sql;

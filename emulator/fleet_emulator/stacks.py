@@ -7,7 +7,7 @@ What moto 5.2.5 does, and what this module makes it do instead (as AWS does):
   it. -> the resource is kept as it was (and a warning is logged).
 - CreateChangeSet without ChangeSetType means CREATE, which makes a second
   stack of the same name. -> it means UPDATE; CREATE for a name that already
-  has a live stack is refused.
+  has a stack is refused, unless that stack is still in REVIEW_IN_PROGRESS.
 - UpdateStack with nothing changed succeeds. -> "No updates are to be performed."
 - Executing a change set leaves the stack's Outputs as they were before (none
   for a stack made by a CREATE change set). -> they follow the new template.
@@ -71,7 +71,7 @@ def _stack_of(resources_map: parsing.ResourceMap) -> Stack | None:
     return getattr(resources_map, "fleet_stack", None)  # see _create_resource_map
 
 
-def _create_resource_map(original, stack):  # type: ignore[no-untyped-def]
+def _create_resource_map(original, stack):
     # Resource hooks need the stack for events; moto's ResourceMap only has its
     # id, and a stack being deleted is no longer listed in its backend.
     resources_map = original(stack)
@@ -113,7 +113,7 @@ def _reason(error: BaseException) -> str:
 # --- resource-level hooks ------------------------------------------------------------------
 
 
-def _create_resource(original, logical_id, resource_json, resources_map, account_id, region_name):  # type: ignore[no-untyped-def]
+def _create_resource(original, logical_id, resource_json, resources_map, account_id, region_name):
     stack = _stack_of(resources_map)
     resource_type = resource_json.get("Type", "")
     if stack is not None:
@@ -135,7 +135,7 @@ def _create_resource(original, logical_id, resource_json, resources_map, account
     return resource
 
 
-def _update_resource(original, logical_id, resource_json, resources_map, account_id, region_name):  # type: ignore[no-untyped-def]
+def _update_resource(original, logical_id, resource_json, resources_map, account_id, region_name):
     try:
         updated = original(logical_id, resource_json, resources_map, account_id, region_name)
     except Exception as error:
@@ -157,7 +157,7 @@ def _update_resource(original, logical_id, resource_json, resources_map, account
     return updated
 
 
-def _delete_resource(original, resources_map, resource, resource_json):  # type: ignore[no-untyped-def]
+def _delete_resource(original, resources_map, resource, resource_json):
     original(resources_map, resource, resource_json)
     stack = _stack_of(resources_map)
     if stack is not None:
@@ -166,7 +166,7 @@ def _delete_resource(original, resources_map, resource, resource_json):  # type:
         _event(stack, "DELETE_COMPLETE", None, logical, resource_json.get("Type", ""), physical)
 
 
-def _delete_resources(original, resources_map):  # type: ignore[no-untyped-def]
+def _delete_resources(original, resources_map):
     original(resources_map)
     stack = _stack_of(resources_map)
     if stack is None:
@@ -251,14 +251,14 @@ def _snapshot(stack: Stack) -> tuple[Any, dict[str, Any], dict[str, Any]]:
 # --- stack operations -------------------------------------------------------------------
 
 
-def _create_resources(original, stack):  # type: ignore[no-untyped-def]
+def _create_resources(original, stack):
     try:
         original(stack)
     except Exception as error:
         _roll_back_create(stack, error)
 
 
-def _update_stack(original, backend, name, template, role_arn, parameters, tags):  # type: ignore[no-untyped-def]
+def _update_stack(original, backend, name, template, role_arn, parameters, tags):
     stack = backend.get_stack(name)
     unchanged = (
         stack.has_template(template)
@@ -276,12 +276,12 @@ def _update_stack(original, backend, name, template, role_arn, parameters, tags)
         return stack
 
 
-def _delete(original, stack):  # type: ignore[no-untyped-def]
+def _delete(original, stack):
     original(stack)
     _retire(stack)
 
 
-def _delete_stack(original, backend, name_or_stack_id):  # type: ignore[no-untyped-def]
+def _delete_stack(original, backend, name_or_stack_id):
     stacks = [s for s in backend.stacks.values() if name_or_stack_id in (s.name, s.stack_id)]
     try:
         original(backend, name_or_stack_id)
@@ -296,21 +296,26 @@ def _delete_stack(original, backend, name_or_stack_id):  # type: ignore[no-untyp
 
 def _create_change_set(
     original, backend, stack_name, change_set_name, *args, change_set_type, **kwargs
-):  # type: ignore[no-untyped-def]
+):
     if change_set_type == "CREATE":
-        for stack in backend.stacks.values():
-            if stack.name == stack_name and stack.status != "REVIEW_IN_PROGRESS":
+        for stack in list(backend.stacks.values()):
+            if stack.name != stack_name:
+                continue
+            if stack.status != "REVIEW_IN_PROGRESS":
                 raise ValidationError(
                     stack_name,
                     message=f"Stack [{stack_name}] already exists and cannot be created "
                     f"again with the changeSet [{change_set_name}].",
                 )
+            # A stack still under review takes another CREATE change set; moto
+            # would add a second stack of that name, so the empty one goes.
+            del backend.stacks[stack.stack_id]
     return original(
         backend, stack_name, change_set_name, *args, change_set_type=change_set_type, **kwargs
     )
 
 
-def _execute_change_set(original, backend, change_set_name, stack_name=None):  # type: ignore[no-untyped-def]
+def _execute_change_set(original, backend, change_set_name, stack_name=None):
     change_set = backend.describe_change_set(change_set_name)
     if change_set.execution_status != "AVAILABLE":
         raise ValidationError(
@@ -338,7 +343,7 @@ def _execute_change_set(original, backend, change_set_name, stack_name=None):  #
         backend.exports[export.name] = export
 
 
-def _create_change_set_request(original, response):  # type: ignore[no-untyped-def]
+def _create_change_set_request(original, response):
     # The handler reads ChangeSetType with "CREATE" as its default; AWS's is UPDATE.
     get_param = response._get_param
 

@@ -96,6 +96,18 @@ def test_create_change_set_flow(aws):
         )
 
 
+def test_stack_under_review_takes_another_create_change_set(aws):
+    cfn = aws("cloudformation")
+    create = {"StackName": "r", "ChangeSetType": "CREATE"}
+    cfn.create_change_set(ChangeSetName="one", TemplateBody=template(A=thing("a")), **create)
+    second = cfn.create_change_set(
+        ChangeSetName="two", TemplateBody=template(B=thing("b")), **create
+    )
+    cfn.execute_change_set(ChangeSetName=second["Id"])
+    assert [s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]] == ["CREATE_COMPLETE"]
+    assert [t["thingName"] for t in aws("iot").list_things()["things"]] == ["b"]
+
+
 def test_update_without_changes_is_refused(aws):
     cfn = aws("cloudformation")
     cfn.create_stack(StackName="same", TemplateBody=template(A=thing("a")))
@@ -119,6 +131,7 @@ def test_failed_create_rolls_back(aws):
     )["StackId"]
     assert status(cfn, "bad") == "ROLLBACK_COMPLETE"
     assert aws("iot").list_things()["things"] == []  # A was made, then removed again
+    assert "StackStatusReason" not in cfn.describe_stacks(StackName="bad")["Stacks"][0]
     seen = events(cfn, "bad")
     assert seen[0] == ("bad", "CREATE_IN_PROGRESS")
     assert ("G", "CREATE_FAILED") in seen
@@ -255,6 +268,8 @@ def test_failed_delete_keeps_the_stack(aws):
     iot.create_thing_group(thingGroupName="child", parentGroupName="parent")
     cfn.delete_stack(StackName="s")
     assert status(cfn, "s") == "DELETE_FAILED"
+    reason = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatusReason"]
+    assert "child groups" in reason
     iot.delete_thing_group(thingGroupName="child")
     cfn.delete_stack(StackName="s")
     assert iot.list_thing_groups()["thingGroups"] == []

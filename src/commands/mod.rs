@@ -2,8 +2,12 @@
 //! tests can run a command in-process and read what it printed.
 
 pub mod apply;
+pub mod destroy;
 pub mod init;
+pub mod plan;
 pub mod schema;
+pub mod session;
+pub mod status;
 pub mod template;
 pub mod validate;
 

@@ -1,61 +1,195 @@
-//! Deploying rendered stacks with CloudFormation change sets.
+//! Deploying a fleet to CloudFormation and the IoT registry: the shared
+//! context and errors, with one module per part of the work.
 //!
-//! Every deployment goes through a change set with an explicit type
+//! Every stack operation goes through a change set with an explicit type
 //! (CREATE for a new stack, UPDATE for an existing one), so what runs is
-//! what a plan would show, and a template that changes nothing creates no
-//! stack operation at all. Waiting polls with a growing interval: quick
-//! against the local emulator, gentle on AWS's API limits.
+//! what `fleet plan` shows. A stack whose deployed template already equals
+//! the rendered one is left alone without creating any change set, which
+//! is what makes a repeated `apply` quick. Waiting polls with a growing
+//! interval (quick against the emulator, gentle on AWS's API limits), and
+//! stops when the user presses Ctrl-C, leaving CloudFormation to finish.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+pub mod apply;
+pub mod destroy;
+pub mod discover;
+pub mod plan;
+pub mod registry;
+pub mod stack;
 
-use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Output, StackStatus, Tag,
-};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::render::StackTemplate;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tokio::sync::watch;
+
+use crate::aws::Aws;
+use crate::progress::Reporter;
 
 /// The tag every stack fleet deploys carries, naming its fleet; stack tags
 /// propagate to the resources that support tags.
 pub const FLEET_TAG: &str = "fleet:stack";
 
-/// What deploying one stack did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Created,
-    Updated,
-    Unchanged,
+/// How many stacks, or registry calls, run at once.
+pub const PARALLEL_STACKS: usize = 4;
+pub const PARALLEL_REGISTRY_CALLS: usize = 8;
+
+/// What every deploy task needs: clients, where they point, whom to tell.
+#[derive(Clone)]
+pub struct Ctx {
+    pub cfn: aws_sdk_cloudformation::Client,
+    pub iot: aws_sdk_iot::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Where calls go, for messages.
+    pub endpoint: String,
+    /// The fleet's core stack name, which tags everything fleet owns.
+    pub fleet_stack: String,
+    pub reporter: Arc<dyn Reporter>,
+    /// Becomes true when the user asks to stop waiting.
+    pub interrupted: watch::Receiver<bool>,
 }
 
-/// A deployed stack's outcome and outputs.
-#[derive(Debug, Clone)]
-pub struct Deployed {
-    pub stack: String,
-    pub outcome: Outcome,
-    pub outputs: Vec<(String, String)>,
+impl Ctx {
+    pub fn new(
+        aws: &Aws,
+        fleet_stack: &str,
+        reporter: Arc<dyn Reporter>,
+        interrupted: watch::Receiver<bool>,
+    ) -> Ctx {
+        Ctx {
+            cfn: aws.cloudformation(),
+            iot: aws.iot(),
+            dynamodb: aws.dynamodb(),
+            endpoint: aws.describe(),
+            fleet_stack: fleet_stack.to_string(),
+            reporter,
+            interrupted,
+        }
+    }
+
+    /// An error for a failed call on `subject` (a stack, table or thing).
+    pub fn call_error(
+        &self,
+        subject: &str,
+        operation: &'static str,
+        message: String,
+    ) -> DeployError {
+        DeployError::Call {
+            subject: subject.to_string(),
+            operation,
+            endpoint: self.endpoint.clone(),
+            message,
+        }
+    }
+
+    /// Sleeps one polling interval, or returns `Err` if the user pressed
+    /// Ctrl-C meanwhile.
+    pub async fn pause(
+        &self,
+        poll: &mut Poll,
+        stack: &str,
+        status: &str,
+    ) -> Result<(), DeployError> {
+        let mut interrupted = self.interrupted.clone();
+        if *interrupted.borrow() {
+            return Err(DeployError::Interrupted {
+                stack: stack.into(),
+                status: status.into(),
+            });
+        }
+        // A closed channel (nobody can interrupt) disables the second branch.
+        tokio::select! {
+            () = poll.sleep() => Ok(()),
+            Ok(()) = interrupted.changed() => {
+                Err(DeployError::Interrupted { stack: stack.into(), status: status.into() })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pause_returns_interrupted_once_ctrl_c_is_seen() {
+        let (stop, interrupted) = watch::channel(false);
+        let shared = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .build();
+        let aws = Aws {
+            config: shared,
+            endpoint: None,
+        };
+        let ctx = Ctx::new(&aws, "cats", Arc::new(crate::progress::Silent), interrupted);
+        let mut poll = Poll::new();
+
+        assert!(
+            ctx.pause(&mut poll, "cats", "UPDATE_IN_PROGRESS")
+                .await
+                .is_ok()
+        );
+        stop.send(true).unwrap();
+        let err = ctx
+            .pause(&mut poll, "cats", "UPDATE_IN_PROGRESS")
+            .await
+            .unwrap_err();
+        assert!(err.is_interrupted());
+        assert!(
+            err.to_string().contains("still UPDATE_IN_PROGRESS"),
+            "{err}"
+        );
+
+        let ctx = Ctx {
+            interrupted: never_interrupted(),
+            ..ctx
+        };
+        assert!(
+            ctx.pause(&mut poll, "cats", "UPDATE_IN_PROGRESS")
+                .await
+                .is_ok()
+        );
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    #[error("{operation} `{stack}` failed at {endpoint}: {message}")]
+    #[error("{operation} on `{subject}` failed at {endpoint}: {message}")]
     Call {
-        stack: String,
+        subject: String,
         operation: &'static str,
         endpoint: String,
         message: String,
     },
-    #[error("stack `{stack}` ended in {status}{}", failures(.reasons))]
+    #[error("stack `{stack}` ended in {status}{}; {hint}", failures(.reasons))]
     Failed {
         stack: String,
         status: String,
         reasons: Vec<String>,
+        hint: &'static str,
     },
     #[error(
-        "stack `{stack}` is in {status}: its first creation failed and it must be deleted \
-         before it can be created again"
+        "stack `{stack}` is in {status}: its first creation failed and it holds nothing; \
+         it must be deleted before it can be created again (run `fleet apply --yes` to let \
+         fleet delete and recreate it)"
     )]
     NeedsDeletion { stack: String, status: String },
+    #[error(
+        "stack `{stack}` is in {status}, which needs a person: see its events in the \
+         CloudFormation console, then retry"
+    )]
+    Stuck { stack: String, status: String },
+    #[error(
+        "stopped waiting: stack `{stack}` is still {status} in CloudFormation and carries on \
+         without fleet; run `fleet apply` or `fleet status` to pick it up"
+    )]
+    Interrupted { stack: String, status: String },
+}
+
+impl DeployError {
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, DeployError::Interrupted { .. })
+    }
 }
 
 fn failures(reasons: &[String]) -> String {
@@ -66,201 +200,10 @@ fn failures(reasons: &[String]) -> String {
     }
 }
 
-/// Creates or updates `template`'s stack and waits until it is done.
-pub async fn deploy(
-    cfn: &Client,
-    endpoint: &str,
-    template: &StackTemplate,
-    fleet_stack: &str,
-) -> Result<Deployed, DeployError> {
-    let stack = template.stack_name.as_str();
-    let call = |operation| {
-        move |e: String| DeployError::Call {
-            stack: stack.to_string(),
-            operation,
-            endpoint: endpoint.to_string(),
-            message: e,
-        }
-    };
-
-    let kind = match current_status(cfn, stack)
-        .await
-        .map_err(call("DescribeStacks"))?
-    {
-        None => ChangeSetType::Create,
-        Some(status) if status == StackStatus::RollbackComplete => {
-            return Err(DeployError::NeedsDeletion {
-                stack: stack.into(),
-                status: status.to_string(),
-            });
-        }
-        Some(status) if status.as_str().ends_with("_IN_PROGRESS") => {
-            tracing::info!("stack {stack} is {status}; waiting for it before deploying");
-            wait_stack(cfn, stack)
-                .await
-                .map_err(call("DescribeStacks"))?;
-            ChangeSetType::Update
-        }
-        Some(_) => ChangeSetType::Update,
-    };
-
-    let change_set = format!("fleet-{}", unix_millis());
-    cfn.create_change_set()
-        .stack_name(stack)
-        .change_set_name(&change_set)
-        .change_set_type(kind.clone())
-        .template_body(&template.body)
-        .capabilities(Capability::CapabilityIam)
-        .tags(Tag::builder().key(FLEET_TAG).value(fleet_stack).build())
-        .send()
-        .await
-        .map_err(|e| call("CreateChangeSet")(sdk_message(e)))?;
-
-    if !change_set_ready(cfn, stack, &change_set)
-        .await
-        .map_err(call("DescribeChangeSet"))?
-    {
-        let _ = cfn
-            .delete_change_set()
-            .stack_name(stack)
-            .change_set_name(&change_set)
-            .send()
-            .await;
-        let outputs = outputs(cfn, stack).await.map_err(call("DescribeStacks"))?;
-        return Ok(Deployed {
-            stack: stack.into(),
-            outcome: Outcome::Unchanged,
-            outputs,
-        });
-    }
-
-    cfn.execute_change_set()
-        .stack_name(stack)
-        .change_set_name(&change_set)
-        .send()
-        .await
-        .map_err(|e| call("ExecuteChangeSet")(sdk_message(e)))?;
-    let status = wait_stack(cfn, stack)
-        .await
-        .map_err(call("DescribeStacks"))?;
-
-    if !matches!(
-        status,
-        StackStatus::CreateComplete | StackStatus::UpdateComplete
-    ) {
-        let reasons = failure_reasons(cfn, stack).await;
-        return Err(DeployError::Failed {
-            stack: stack.into(),
-            status: status.to_string(),
-            reasons,
-        });
-    }
-    let outcome = if kind == ChangeSetType::Create {
-        Outcome::Created
-    } else {
-        Outcome::Updated
-    };
-    let outputs = outputs(cfn, stack).await.map_err(call("DescribeStacks"))?;
-    Ok(Deployed {
-        stack: stack.into(),
-        outcome,
-        outputs,
-    })
-}
-
-/// The stack's status, or `None` when there is no such stack.
-pub async fn current_status(cfn: &Client, stack: &str) -> Result<Option<StackStatus>, String> {
-    match cfn.describe_stacks().stack_name(stack).send().await {
-        Ok(out) => Ok(out.stacks().first().and_then(|s| s.stack_status().cloned())),
-        Err(e) if e.message().is_some_and(|m| m.contains("does not exist")) => Ok(None),
-        Err(e) => Err(sdk_message(e)),
-    }
-}
-
-/// Waits for the change set to be computed. `false` means it holds no
-/// changes, which CloudFormation reports as a failed change set.
-async fn change_set_ready(cfn: &Client, stack: &str, name: &str) -> Result<bool, String> {
-    let mut poll = Poll::new();
-    loop {
-        let out = cfn
-            .describe_change_set()
-            .stack_name(stack)
-            .change_set_name(name)
-            .send()
-            .await
-            .map_err(sdk_message)?;
-        match out.status() {
-            Some(ChangeSetStatus::CreateComplete) => return Ok(true),
-            Some(ChangeSetStatus::Failed) => {
-                let reason = out.status_reason().unwrap_or_default();
-                let empty = reason.contains("didn't contain changes")
-                    || reason.contains("No updates are to be performed");
-                return if empty {
-                    Ok(false)
-                } else {
-                    Err(format!("change set failed: {reason}"))
-                };
-            }
-            _ => poll.sleep().await,
-        }
-    }
-}
-
-/// Waits until the stack's status is no longer in progress.
-async fn wait_stack(cfn: &Client, stack: &str) -> Result<StackStatus, String> {
-    let mut poll = Poll::new();
-    loop {
-        match current_status(cfn, stack).await? {
-            None => return Ok(StackStatus::DeleteComplete),
-            Some(s) if s.as_str().ends_with("_IN_PROGRESS") => poll.sleep().await,
-            Some(s) => return Ok(s),
-        }
-    }
-}
-
-async fn outputs(cfn: &Client, stack: &str) -> Result<Vec<(String, String)>, String> {
-    let out = cfn
-        .describe_stacks()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(sdk_message)?;
-    let outputs = out
-        .stacks()
-        .first()
-        .map(|s| s.outputs())
-        .unwrap_or_default();
-    Ok(outputs.iter().filter_map(output_pair).collect())
-}
-
-fn output_pair(o: &Output) -> Option<(String, String)> {
-    Some((o.output_key()?.to_string(), o.output_value()?.to_string()))
-}
-
-/// The reasons CloudFormation gave for the resources that failed, naming
-/// each logical resource and its type.
-async fn failure_reasons(cfn: &Client, stack: &str) -> Vec<String> {
-    let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else {
-        return Vec::new();
-    };
-    out.stack_events()
-        .iter()
-        .filter(|e| {
-            e.resource_status()
-                .is_some_and(|s| s.as_str().ends_with("_FAILED"))
-        })
-        .filter_map(|e| {
-            let reason = e.resource_status_reason()?;
-            let logical = e.logical_resource_id().unwrap_or("?");
-            let kind = e.resource_type().unwrap_or("?");
-            Some(format!("{logical} ({kind}): {reason}"))
-        })
-        .collect()
-}
-
 /// One line for an SDK error: the service's code and message when it
-/// answered, else the whole chain (connection refused, timeouts ...).
-pub fn sdk_message<E, R>(e: aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+/// answered, else a plain sentence for the common failures (the whole
+/// chain is logged with `-v`).
+pub fn sdk_message<E, R>(e: SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -275,8 +218,6 @@ where
     }
 }
 
-/// One sentence for the failures people meet most, in place of the SDK's
-/// chain of internals (which `-v` still logs).
 fn plain_reason(chain: &str) -> Option<&'static str> {
     if chain.contains("loading credentials") || chain.contains("no providers in chain") {
         Some(
@@ -294,22 +235,28 @@ fn plain_reason(chain: &str) -> Option<&'static str> {
     }
 }
 
-fn unix_millis() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis())
+/// A receiver for [`Ctx::interrupted`] that never fires, for callers that
+/// cannot be interrupted (tests, library use).
+pub fn never_interrupted() -> watch::Receiver<bool> {
+    watch::channel(false).1
 }
 
 /// A polling interval that starts short and grows to five seconds.
-struct Poll(Duration);
+pub struct Poll(Duration);
 
 impl Poll {
-    fn new() -> Poll {
+    pub fn new() -> Poll {
         Poll(Duration::from_millis(200))
     }
 
     async fn sleep(&mut self) {
         tokio::time::sleep(self.0).await;
         self.0 = (self.0 * 3 / 2).min(Duration::from_secs(5));
+    }
+}
+
+impl Default for Poll {
+    fn default() -> Poll {
+        Poll::new()
     }
 }

@@ -1,37 +1,58 @@
-//! Deploying the rendered sample fleet to the emulator, then checking
-//! every resource through the service that owns it (IoT, DynamoDB, IAM),
-//! not through CloudFormation's word.
+//! Deploying fleets to the emulator: the sample end to end with every
+//! resource checked through the service that owns it (IoT, DynamoDB, IAM),
+//! not through CloudFormation's word; then the lifecycle: idempotence,
+//! adding and removing cats, changing the rule, failures, destroy.
+
+use std::sync::Arc;
 
 use aws_sdk_cloudformation::types::StackStatus;
-use aws_sdk_dynamodb::types::{KeyType, ScalarAttributeType, TimeToLiveStatus};
-use fleet::deploy::{self, Outcome};
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ScalarAttributeType, TimeToLiveStatus};
+use fleet::aws::Aws;
+use fleet::deploy::{self, Ctx, apply, destroy, plan, stack};
 use fleet::model::Fleet;
+use fleet::progress::Silent;
 use fleet::render::{self, Rendered};
 
 use crate::emulator::Emulator;
 use crate::harness;
 
-fn sample() -> (Fleet, Rendered) {
-    let fleet = fleet::fleetfile::load(&harness::repo("fleet.yaml")).expect("the sample is valid");
-    let rendered = render::render(&fleet).expect("the sample renders");
+pub fn sample() -> (Fleet, Rendered) {
+    load(&std::fs::read_to_string(harness::repo("fleet.yaml")).unwrap())
+}
+
+pub fn load(text: &str) -> (Fleet, Rendered) {
+    let fleet = fleet::fleetfile::from_str(text, "fleet.yaml".as_ref()).expect("a valid fleet");
+    let rendered = render::render(&fleet).expect("the fleet renders");
     (fleet, rendered)
+}
+
+pub fn ctx(aws: &Aws, fleet: &Fleet) -> Ctx {
+    Ctx::new(
+        aws,
+        &fleet.stack,
+        Arc::new(Silent),
+        deploy::never_interrupted(),
+    )
+}
+
+pub async fn apply(ctx: &Ctx, fleet: &Fleet, rendered: &Rendered) -> apply::Summary {
+    apply::apply(ctx, fleet, rendered, &|_| false)
+        .await
+        .expect("apply succeeds")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sample_fleet_deploys_and_every_resource_exists() {
     let emulator = Emulator::start();
     let aws = emulator.aws().await;
-    let cfn = aws.cloudformation();
     let (fleet, rendered) = sample();
+    let ctx = ctx(&aws, &fleet);
 
+    let summary = apply(&ctx, &fleet, &rendered).await;
+
+    assert_eq!(summary.created.len(), 4, "{summary:?}");
     for stack in rendered.stacks() {
-        let deployed = deploy::deploy(&cfn, &emulator.url, stack, &fleet.stack)
-            .await
-            .unwrap();
-        assert_eq!(deployed.outcome, Outcome::Created, "{}", stack.stack_name);
-        let status = deploy::current_status(&cfn, &stack.stack_name)
-            .await
-            .unwrap();
+        let status = stack::status(&ctx, &stack.stack_name).await.unwrap();
         assert_eq!(
             status,
             Some(StackStatus::CreateComplete),
@@ -39,14 +60,15 @@ async fn the_sample_fleet_deploys_and_every_resource_exists() {
             stack.stack_name
         );
     }
-
     let table_arn = check_table(&aws, &fleet).await;
     let role_arn = check_role(&aws, &fleet, &table_arn).await;
     check_rule(&aws, &fleet, &role_arn).await;
     check_registry(&aws, &fleet).await;
+    let outputs: std::collections::HashMap<_, _> = summary.outputs.into_iter().collect();
+    assert_eq!(outputs.get("TableName"), Some(&fleet.table.name));
 }
 
-async fn check_table(aws: &fleet::aws::Aws, fleet: &Fleet) -> String {
+async fn check_table(aws: &Aws, fleet: &Fleet) -> String {
     let ddb = aws.dynamodb();
     let table = ddb
         .describe_table()
@@ -93,9 +115,9 @@ async fn check_table(aws: &fleet::aws::Aws, fleet: &Fleet) -> String {
 }
 
 /// The rule's role: trusted by IoT only, allowed only PutItem on the table.
-async fn check_role(aws: &fleet::aws::Aws, fleet: &Fleet, table_arn: &str) -> String {
-    let iot = aws.iot();
-    let rule = iot
+async fn check_role(aws: &Aws, fleet: &Fleet, table_arn: &str) -> String {
+    let rule = aws
+        .iot()
         .get_topic_rule()
         .rule_name(&fleet.rule.name)
         .send()
@@ -141,7 +163,7 @@ fn decode_policy(document: &str) -> serde_json::Value {
     serde_json::from_str(&decoded).unwrap_or_else(|e| panic!("policy {decoded}: {e}"))
 }
 
-async fn check_rule(aws: &fleet::aws::Aws, fleet: &Fleet, role_arn: &str) {
+async fn check_rule(aws: &Aws, fleet: &Fleet, role_arn: &str) {
     let rule = aws
         .iot()
         .get_topic_rule()
@@ -164,7 +186,8 @@ async fn check_rule(aws: &fleet::aws::Aws, fleet: &Fleet, role_arn: &str) {
     assert_eq!(logs.log_group_name(), fleet.error_log_group());
 }
 
-async fn check_registry(aws: &fleet::aws::Aws, fleet: &Fleet) {
+/// Every thing has the fleet's type, all its attributes and its groups.
+pub async fn check_registry(aws: &Aws, fleet: &Fleet) {
     let iot = aws.iot();
     let thing_type = iot
         .describe_thing_type()
@@ -203,6 +226,12 @@ async fn check_registry(aws: &fleet::aws::Aws, fleet: &Fleet) {
             .send()
             .await
             .unwrap();
+        assert_eq!(
+            thing.thing_type_name(),
+            Some(fleet.thing_type.name.as_str()),
+            "{}",
+            cat.device
+        );
         let attributes = thing.attributes().expect("the thing has attributes");
         assert_eq!(attributes.get("cat"), Some(&cat.name), "{}", cat.device);
         assert_eq!(
@@ -217,53 +246,77 @@ async fn check_registry(aws: &fleet::aws::Aws, fleet: &Fleet) {
             "{}",
             cat.device
         );
+        for (key, value) in &cat.attributes {
+            assert_eq!(attributes.get(key), Some(value), "{} {key}", cat.device);
+        }
+
+        let groups = iot
+            .list_thing_groups_for_thing()
+            .thing_name(&cat.device)
+            .send()
+            .await
+            .unwrap();
+        let mut names: Vec<&str> = groups
+            .thing_groups()
+            .iter()
+            .filter_map(|g| g.group_name())
+            .collect();
+        names.sort();
+        let mut wanted: Vec<&str> = cat.groups.iter().map(String::as_str).collect();
+        wanted.sort();
+        assert_eq!(names, wanted, "{}", cat.device);
     }
 }
 
-/// A second deployment of the same templates is a no-op: the change set
-/// holds no changes and no stack operation runs.
+/// A second apply of the same file changes nothing: no stack operation,
+/// no registry call, and plan agrees.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deploying_the_same_template_again_changes_nothing() {
+async fn a_second_apply_changes_nothing_and_plan_says_so() {
     let emulator = Emulator::start();
     let aws = emulator.aws().await;
-    let cfn = aws.cloudformation();
     let (fleet, rendered) = sample();
-    let shard = &rendered.shards[0].stack;
+    let ctx = ctx(&aws, &fleet);
 
-    let first = deploy::deploy(&cfn, &emulator.url, shard, &fleet.stack)
-        .await
-        .unwrap();
-    let second = deploy::deploy(&cfn, &emulator.url, shard, &fleet.stack)
-        .await
-        .unwrap();
+    apply(&ctx, &fleet, &rendered).await;
+    let second = apply(&ctx, &fleet, &rendered).await;
+    let plan = plan::plan(&ctx, &fleet, &rendered).await.unwrap();
 
-    assert_eq!(first.outcome, Outcome::Created);
-    assert_eq!(second.outcome, Outcome::Unchanged);
+    assert_eq!(second.unchanged.len(), 4, "{second:?}");
+    assert!(second.created.is_empty() && second.updated.is_empty() && second.deleted.is_empty());
+    assert_eq!(second.registry_changes, 0);
+    assert!(!plan.has_changes(), "{plan:?}");
 }
 
-/// `fleet apply` as a user runs it: the sample deploys, the things are in
-/// the registry, and a second apply changes nothing.
+/// `fleet apply` as a user runs it, then `fleet plan`'s exit status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fleet_apply_deploys_the_sample_and_a_second_apply_changes_nothing() {
+async fn fleet_apply_deploys_the_sample_and_plan_then_exits_0() {
     let emulator = Emulator::start();
-    let run = || {
+    let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_fleet"))
-            .args(["apply", "--output", "json"])
+            .args(args)
             .current_dir(harness::root())
             .envs(emulator.env())
             .output()
             .unwrap()
     };
 
-    let first = run();
+    let planned = run(&["plan"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(3),
+        "{}",
+        harness::stderr(&planned)
+    );
+    let first = run(&["apply", "--output", "json"]);
     assert!(first.status.success(), "{}", harness::stderr(&first));
-    let outcomes = |o: &std::process::Output| -> Vec<String> {
-        harness::stdout(o)
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"].to_string())
-            .collect()
-    };
-    assert_eq!(outcomes(&first), vec!["\"created\""; 4]);
+    let summary: serde_json::Value =
+        serde_json::from_str(harness::stdout(&first).lines().last().unwrap()).unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["created"].as_array().unwrap().len(), 4, "{summary}");
+    assert_eq!(
+        summary["outputs"]["TableName"], "backyard-cats-locations",
+        "{summary}"
+    );
 
     let aws = emulator.aws().await;
     let thing = aws
@@ -274,13 +327,17 @@ async fn fleet_apply_deploys_the_sample_and_a_second_apply_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(
-        thing.attributes().unwrap().get("cat").map(String::as_str),
-        Some("Snowy")
+        thing.attributes().unwrap().get("owner").map(String::as_str),
+        Some("ana")
     );
 
-    let second = run();
-    assert!(second.status.success(), "{}", harness::stderr(&second));
-    assert_eq!(outcomes(&second), vec!["\"unchanged\""; 4]);
+    let again = run(&["plan"]);
+    assert_eq!(again.status.code(), Some(0), "{}", harness::stderr(&again));
+    assert!(
+        harness::stdout(&again).contains("no changes"),
+        "{}",
+        harness::stdout(&again)
+    );
 }
 
 /// With nothing listening, apply says which endpoint it could not reach.
@@ -297,5 +354,67 @@ fn apply_names_an_unreachable_endpoint() {
 
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("http://127.0.0.1:9"), "{message}");
+    assert!(message.contains("connection refused"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
+}
+
+/// Destroy keeps the location table and its items, says so, and is
+/// harmless twice; `--delete-data` then removes the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_keeps_the_table_and_its_items_unless_told_otherwise() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = sample();
+    let ctx = ctx(&aws, &fleet);
+    apply(&ctx, &fleet, &rendered).await;
+    let ddb = aws.dynamodb();
+    ddb.put_item()
+        .table_name(&fleet.table.name)
+        .item("device_id", AttributeValue::S("snowy-lgt92".into()))
+        .item("time", AttributeValue::N("1764583200000".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let first = destroy::destroy(&ctx, &fleet, false).await.unwrap();
+    let second = destroy::destroy(&ctx, &fleet, false).await.unwrap();
+
+    assert_eq!(first.stacks.len(), 4);
+    assert!(
+        matches!(first.table, destroy::TableFate::Kept { .. }),
+        "{:?}",
+        first.table
+    );
+    assert!(second.stacks.is_empty());
+    for stack in rendered.stacks() {
+        assert_eq!(stack::status(&ctx, &stack.stack_name).await.unwrap(), None);
+    }
+    let thing = aws
+        .iot()
+        .describe_thing()
+        .thing_name("snowy-lgt92")
+        .send()
+        .await;
+    assert!(thing.is_err(), "the thing is gone");
+    let items = ddb
+        .scan()
+        .table_name(&fleet.table.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.count(), 1, "the location survived");
+
+    let deleted = destroy::destroy(&ctx, &fleet, true).await.unwrap();
+    assert!(
+        matches!(deleted.table, destroy::TableFate::Deleted { .. }),
+        "{:?}",
+        deleted.table
+    );
+    assert!(
+        ddb.describe_table()
+            .table_name(&fleet.table.name)
+            .send()
+            .await
+            .is_err()
+    );
 }

@@ -1,0 +1,170 @@
+//! `fleet status`: one screen on how the deployed fleet compares with the
+//! fleet file: each stack's status and last change, each cat's thing, and
+//! things that carry this fleet's tag but are not in the file.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::session::{self, Session};
+use crate::aws::Target;
+use crate::cli::Format;
+use crate::deploy::registry::{self, ThingState};
+use crate::deploy::{Ctx, DeployError, discover, sdk_message};
+use crate::error::Error;
+use crate::model::{Cat, Fleet};
+
+pub async fn run(
+    file: &Path,
+    target: &Target,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let Session {
+        fleet,
+        rendered,
+        ctx,
+    } = session::open(file, target, format).await?;
+
+    let deployed = discover::fleet_stacks(&ctx).await?;
+    let things = registry::read(&ctx, &fleet).await?;
+    let tagged = tagged_things(&ctx, &fleet.stack).await?;
+    let declared: BTreeSet<&str> = fleet.cats.iter().map(|c| c.device.as_str()).collect();
+    let extra: Vec<&String> = tagged
+        .iter()
+        .filter(|t| !declared.contains(t.as_str()))
+        .collect();
+
+    let mut stacks = Vec::new();
+    for template in rendered.stacks() {
+        let found = deployed.iter().find(|s| s.name == template.stack_name);
+        let status = found.map_or("NOT DEPLOYED".to_string(), |s| s.status.to_string());
+        stacks.push(json!({"stack": template.stack_name, "status": status, "changed": found.and_then(|s| s.changed.clone())}));
+    }
+    let wanted: BTreeSet<&str> = rendered.stacks().map(|s| s.stack_name.as_str()).collect();
+    for orphan in deployed
+        .iter()
+        .filter(|s| !wanted.contains(s.name.as_str()))
+    {
+        stacks.push(json!({"stack": orphan.name, "status": orphan.status.to_string(), "changed": orphan.changed, "orphan": true}));
+    }
+    let cats: Vec<_> = fleet
+        .cats
+        .iter()
+        .map(|c| cat_status(&fleet, c, things.get(&c.device)))
+        .collect();
+
+    match format {
+        Format::Json => {
+            let line = json!({"stacks": stacks, "cats": cats, "extra_things": extra});
+            writeln!(out, "{line}")?;
+        }
+        Format::Text => print_text(out, &stacks, &cats, &extra)?,
+    }
+    Ok(())
+}
+
+fn cat_status(fleet: &Fleet, cat: &Cat, state: Option<&ThingState>) -> serde_json::Value {
+    let state = state.cloned().unwrap_or_default();
+    let typed = state.thing_type.as_deref() == Some(fleet.thing_type.name.as_str());
+    let attributes = state.attributes == registry::desired_attributes(fleet, cat);
+    let wanted: BTreeSet<String> = cat.groups.iter().cloned().collect();
+    let groups = wanted.is_subset(&state.groups);
+    let in_sync = state.exists && typed && attributes && groups;
+    json!({
+        "cat": cat.name,
+        "device": cat.device,
+        "thing": state.exists,
+        "type": typed,
+        "attributes": attributes,
+        "groups": groups,
+        "in_sync": in_sync,
+    })
+}
+
+fn print_text(
+    out: &mut dyn Write,
+    stacks: &[serde_json::Value],
+    cats: &[serde_json::Value],
+    extra: &[&String],
+) -> Result<(), Error> {
+    writeln!(out, "{:<36} {:<24} LAST CHANGE", "STACK", "STATUS")?;
+    for s in stacks {
+        let orphan = if s["orphan"] == true {
+            "  (no longer in the fleet file)"
+        } else {
+            ""
+        };
+        let changed = s["changed"].as_str().unwrap_or("-");
+        writeln!(
+            out,
+            "{:<36} {:<24} {changed}{orphan}",
+            text(&s["stack"]),
+            text(&s["status"])
+        )?;
+    }
+
+    writeln!(out)?;
+    writeln!(out, "{:<20} {:<24} THING", "CAT", "DEVICE")?;
+    for c in cats {
+        let state = match (c["thing"] == true, c["in_sync"] == true) {
+            (false, _) => "missing".to_string(),
+            (true, true) => "ok".to_string(),
+            (true, false) => {
+                let off: Vec<&str> = ["type", "attributes", "groups"]
+                    .into_iter()
+                    .filter(|k| c[*k] != true)
+                    .collect();
+                format!("differs: {} (run `fleet apply`)", off.join(", "))
+            }
+        };
+        writeln!(
+            out,
+            "{:<20} {:<24} {state}",
+            text(&c["cat"]),
+            text(&c["device"])
+        )?;
+    }
+
+    if !extra.is_empty() {
+        let names: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
+        writeln!(
+            out,
+            "\nthings tagged for this fleet but not in the file: {}",
+            names.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn text(value: &serde_json::Value) -> &str {
+    value.as_str().unwrap_or("?")
+}
+
+/// Things whose `fleet` attribute names this fleet.
+async fn tagged_things(ctx: &Ctx, stack: &str) -> Result<Vec<String>, DeployError> {
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = ctx
+            .iot
+            .list_things()
+            .attribute_name("fleet")
+            .attribute_value(stack)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| ctx.call_error(stack, "ListThings", sdk_message(e)))?;
+        names.extend(
+            out.things()
+                .iter()
+                .filter_map(|t| t.thing_name().map(str::to_string)),
+        );
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(names),
+        }
+    }
+}
