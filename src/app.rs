@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, Format};
+use crate::cli::{CatCommand, Cli, Command, Format};
 use crate::commands;
 use crate::error::Error;
 
@@ -57,6 +57,7 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
         Command::Status => {
             block_on(commands::status::run(file, &target(g), format, out)).map(|()| 0)
         }
+        Command::Cat(cat) => run_cat(cat, g, out),
         Command::Destroy(args) => {
             let target = target(g);
             let run =
@@ -64,6 +65,35 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
             block_on(run).map(|()| 0)
         }
     }
+}
+
+fn run_cat(cat: &CatCommand, g: &crate::cli::Global, out: &mut dyn Write) -> Result<u8, Error> {
+    let (file, format) = (&g.file, g.output);
+    let no_apply = match cat {
+        CatCommand::Add(args) => {
+            commands::cat::add(file, args)?;
+            args.no_apply
+        }
+        CatCommand::Remove(args) => {
+            commands::cat::remove(file, &args.name)?;
+            args.no_apply
+        }
+        CatCommand::List { offline } => {
+            let target = target(g);
+            return block_on(commands::cat::list(file, &target, *offline, format, out)).map(|()| 0);
+        }
+    };
+    if no_apply {
+        if format == crate::cli::Format::Text {
+            writeln!(
+                out,
+                "updated {}; run `fleet apply` to deploy it",
+                file.display()
+            )?;
+        }
+        return Ok(0);
+    }
+    block_on(commands::apply::run(file, &target(g), false, format, out)).map(|()| 0)
 }
 
 fn target(g: &crate::cli::Global) -> crate::aws::Target {

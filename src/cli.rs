@@ -111,6 +111,10 @@ pub enum Command {
     /// Show each stack's status, and whether each cat's thing matches the fleet file.
     Status,
 
+    /// Add, remove or list cats: edits fleet.yaml in place, then applies.
+    #[command(subcommand)]
+    Cat(CatCommand),
+
     /// Tear the fleet down: group memberships, thing shard stacks, then the core stack.
     ///
     /// Asks you to type the stack name (or pass --yes). The location table is kept, with
@@ -150,6 +154,61 @@ pub struct InitArgs {
     /// The first cat's tracker: its DevEUI, 16 hex digits.
     #[arg(long)]
     pub dev_eui: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatCommand {
+    /// Add a cat to fleet.yaml and deploy it (only its shard stack changes).
+    ///
+    /// Comments, order and formatting of the rest of the file are kept; the file is
+    /// validated before it is written, and written atomically.
+    Add(CatAddArgs),
+
+    /// Remove a cat from fleet.yaml and deploy the change (its thing is deleted).
+    Remove(CatRemoveArgs),
+
+    /// List the cats: tracker, DevEUI, groups, shard stack, and whether the thing exists.
+    List {
+        /// Do not ask AWS whether each thing exists.
+        #[arg(long)]
+        offline: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CatAddArgs {
+    /// The cat's name, e.g. Pebble.
+    pub name: String,
+
+    /// The tracker's TTN device id, which becomes its IoT thing name.
+    #[arg(long)]
+    pub device: String,
+
+    /// The tracker's DevEUI: 16 hex digits from its label.
+    #[arg(long)]
+    pub dev_eui: String,
+
+    /// A group the cat belongs to (repeat for several); must be declared in the file.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Vec<String>,
+
+    /// A free attribute, KEY=VALUE (repeat for several).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub attr: Vec<String>,
+
+    /// Only edit the file; deploy later with `fleet apply`.
+    #[arg(long)]
+    pub no_apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CatRemoveArgs {
+    /// The cat's name (case does not matter).
+    pub name: String,
+
+    /// Only edit the file; deploy later with `fleet apply`.
+    #[arg(long)]
+    pub no_apply: bool,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,24 @@ def _loopback(host: str) -> str:
     return host
 
 
+def _serialized(app):
+    """Handles one request at a time.
+
+    moto's backends are plain dicts without locks: a stack creating things
+    while another request lists them fails with "mutated during iteration".
+    AWS serves parallel calls, and fleet makes them (shards deploy in
+    parallel), so the emulator takes them in turn instead. The body is read
+    inside the lock because a WSGI app may produce it lazily.
+    """
+    lock = threading.Lock()
+
+    def handle(environ, start_response):
+        with lock:
+            return list(app(environ, start_response))
+
+    return handle
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fleet_emulator", description=__doc__.split("\n")[0]
@@ -50,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = _serialized(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )

@@ -2,6 +2,7 @@
 //! tests can run a command in-process and read what it printed.
 
 pub mod apply;
+pub mod cat;
 pub mod destroy;
 pub mod init;
 pub mod plan;

@@ -5,6 +5,7 @@
 //! key lists below are the one statement of the file's shape: the loader
 //! accepts exactly these keys and `fleet schema` describes exactly these.
 
+pub mod edit;
 mod load;
 pub mod problem;
 pub mod schema;

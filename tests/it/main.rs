@@ -2,9 +2,11 @@
 //! suite, the rendered templates (snapshots and cfn-lint), the command
 //! line, and deployments to the local emulator over HTTP.
 
+mod cat;
 mod cli;
 mod deploy;
 mod emulator;
 mod harness;
+mod lifecycle;
 mod malformed;
 mod render;

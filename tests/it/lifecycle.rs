@@ -1,0 +1,223 @@
+//! A fleet over time, against the emulator: adding and removing cats,
+//! changing the rule, a resource that fails to create, and a fleet of a
+//! thousand cats applied and destroyed.
+
+use fleet::deploy::{DeployError, apply, destroy, plan, plan::StackAction};
+
+use crate::deploy::{self, ctx, load};
+use crate::emulator::Emulator;
+use crate::render::generated_fleet;
+
+const NEW_CAT: &str = "  - name: Pebble\n    device: pebble-lgt92\n    dev_eui: 70B3D57ED005B001\n    \
+                       groups: [indoor]\n    attributes:\n      owner: cleo\n";
+
+fn sample_text() -> String {
+    std::fs::read_to_string(crate::harness::repo("fleet.yaml")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adding_a_cat_redeploys_only_its_shard_and_removing_it_touches_no_other() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = load(&generated_fleet(40, 8));
+    let ctx = ctx(&aws, &fleet);
+    deploy::apply(&ctx, &fleet, &rendered).await;
+
+    let with_cat = generated_fleet(40, 8)
+        .replace("cats:\n", &format!("cats:\n{NEW_CAT}"))
+        .replace("groups: [indoor]", "groups: [street-0]");
+    let (bigger, bigger_rendered) = load(&with_cat);
+    let added = deploy::apply(&ctx, &bigger, &bigger_rendered).await;
+
+    let touched = added.created.len() + added.updated.len();
+    assert_eq!(touched, 1, "exactly one shard stack changes: {added:?}");
+    assert_eq!(added.unchanged.len(), bigger_rendered.stacks().count() - 1);
+    let thing = aws
+        .iot()
+        .describe_thing()
+        .thing_name("pebble-lgt92")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        thing.thing_type_name(),
+        Some(bigger.thing_type.name.as_str())
+    );
+    assert_eq!(
+        added.registry_changes, 2,
+        "type and attributes, one group: {added:?}"
+    );
+
+    let removed = deploy::apply(&ctx, &fleet, &rendered).await;
+    assert_eq!(
+        removed.created.len() + removed.updated.len() + removed.deleted.len(),
+        1,
+        "{removed:?}"
+    );
+    assert!(
+        aws.iot()
+            .describe_thing()
+            .thing_name("pebble-lgt92")
+            .send()
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        removed.registry_changes, 0,
+        "the other things are untouched"
+    );
+    deploy::check_registry(&aws, &fleet).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_rule_sql_shows_a_modify_and_apply_updates_the_rule() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = deploy::sample();
+    let ctx = ctx(&aws, &fleet);
+    deploy::apply(&ctx, &fleet, &rendered).await;
+
+    let sql =
+        "SELECT end_device_ids.device_id AS device_id, timestamp() AS time FROM '+/devices/+/up'";
+    let text = sample_text().replace(
+        "  enabled: true\n",
+        &format!("  enabled: true\n  sql: \"{sql}\"\n"),
+    );
+    let (changed, changed_rendered) = load(&text);
+    let planned = plan::plan(&ctx, &changed, &changed_rendered).await.unwrap();
+
+    let core = planned
+        .stacks
+        .iter()
+        .find(|s| s.stack == changed.stack)
+        .unwrap();
+    assert_eq!(core.action, StackAction::Update, "{planned:?}");
+    let rule = core
+        .changes
+        .iter()
+        .find(|c| c.logical_id == "UplinkRule")
+        .expect("the rule changes");
+    assert_eq!(rule.action, "Modify");
+    assert_eq!(
+        planned
+            .stacks
+            .iter()
+            .filter(|s| s.action != StackAction::Unchanged)
+            .count(),
+        1
+    );
+
+    let summary = deploy::apply(&ctx, &changed, &changed_rendered).await;
+    assert_eq!(summary.updated, std::slice::from_ref(&changed.stack));
+    let deployed = aws
+        .iot()
+        .get_topic_rule()
+        .rule_name(&changed.rule.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deployed.rule().unwrap().sql(), Some(sql));
+}
+
+/// A table of the same name already exists outside the stack, so the
+/// table fails to create: fleet names the stack, the logical resource, its
+/// type and CloudFormation's reason, and the state the stack is left in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_that_fails_to_create_is_reported_with_the_stack_state() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = deploy::sample();
+    let ctx = ctx(&aws, &fleet);
+    let ddb = aws.dynamodb();
+    ddb.create_table()
+        .table_name(&fleet.table.name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let error = apply::apply(&ctx, &fleet, &rendered, &|_| false)
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, DeployError::Failed { .. }), "{message}");
+    assert!(
+        message.contains("stack `backyard-cats` ended in ROLLBACK_COMPLETE"),
+        "{message}"
+    );
+    assert!(
+        message.contains("LocationTable (AWS::DynamoDB::Table)"),
+        "{message}"
+    );
+    assert!(message.contains("already exists"), "{message}");
+    assert!(message.contains("fleet apply --yes"), "{message}");
+
+    ddb.delete_table()
+        .table_name(&fleet.table.name)
+        .send()
+        .await
+        .unwrap();
+    let refused = apply::apply(&ctx, &fleet, &rendered, &|_| false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, DeployError::NeedsDeletion { .. }),
+        "{refused}"
+    );
+    let recreated = apply::apply(&ctx, &fleet, &rendered, &|_| true)
+        .await
+        .unwrap();
+    assert_eq!(recreated.created.len(), 4, "{recreated:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_1000_cats_applies_and_destroys() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = load(&generated_fleet(1000, 16));
+    let ctx = ctx(&aws, &fleet);
+
+    let summary = deploy::apply(&ctx, &fleet, &rendered).await;
+    assert_eq!(summary.created.len(), 17);
+    let things = aws
+        .iot()
+        .list_things()
+        .attribute_name("fleet")
+        .attribute_value(&fleet.stack);
+    let mut count = 0;
+    let mut pages = things.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        count += page.unwrap().things().len();
+    }
+    assert_eq!(count, 1000);
+
+    let destroyed = destroy::destroy(&ctx, &fleet, true).await.unwrap();
+    assert_eq!(destroyed.stacks.len(), 17);
+    let left = aws
+        .iot()
+        .list_things()
+        .attribute_name("fleet")
+        .attribute_value(&fleet.stack)
+        .send()
+        .await
+        .unwrap();
+    assert!(left.things().is_empty());
+}
