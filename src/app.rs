@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::{CatCommand, Cli, Command, Format};
+use crate::cli::{CatCommand, Cli, Command, Format, RuleCommand};
 use crate::commands;
 use crate::error::Error;
 
@@ -58,6 +58,14 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
             block_on(commands::status::run(file, &target(g), format, out)).map(|()| 0)
         }
         Command::Cat(cat) => run_cat(cat, g, out),
+        Command::Rule(RuleCommand::Test { payload, topic }) => {
+            let written = commands::rule::test(file, payload, topic.as_deref(), format, out)?;
+            Ok(if written {
+                0
+            } else {
+                commands::rule::NOT_WRITTEN
+            })
+        }
         Command::Destroy(args) => {
             let target = target(g);
             let run =

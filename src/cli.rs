@@ -111,6 +111,10 @@ pub enum Command {
     /// Show each stack's status, and whether each cat's thing matches the fleet file.
     Status,
 
+    /// Work with the topic rule offline: `fleet rule test --payload uplink.json`.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+
     /// Add, remove or list cats: edits fleet.yaml in place, then applies.
     #[command(subcommand)]
     Cat(CatCommand),
@@ -154,6 +158,26 @@ pub struct InitArgs {
     /// The first cat's tracker: its DevEUI, 16 hex digits.
     #[arg(long)]
     pub dev_eui: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Run the fleet's rule on a payload and print the item it would write, or why not.
+    ///
+    /// Evaluates the rule's IoT SQL locally (no AWS call) as AWS IoT would, then types the
+    /// result as the DynamoDBv2 action does and checks it has the table's keys. Sample
+    /// payloads are under examples/. Exit status 0 when an item would be written, 1 when
+    /// nothing would be.
+    Test {
+        /// The message, e.g. a TTN v3 uplink as JSON.
+        #[arg(long, value_name = "FILE")]
+        payload: PathBuf,
+
+        /// The MQTT topic it arrives on; by default the fleet's topic filter filled in with
+        /// the application and the payload's device id.
+        #[arg(long)]
+        topic: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -36,7 +36,9 @@ pub fn default_sql(topic: &str, retention_days: Option<u32>) -> String {
         format!("{payload}.BatV AS battery"),
         "get(uplink_message.rx_metadata, 0).rssi AS rssi".to_string(),
         "get(uplink_message.rx_metadata, 0).snr AS snr".to_string(),
-        "uplink_message.f_cnt AS f_cnt".to_string(),
+        // TTN writes 64-bit counters as strings and leaves out zero values;
+        // the cast keeps the attribute a number whatever the JSON held.
+        "cast(uplink_message.f_cnt AS Int) AS f_cnt".to_string(),
     ];
     if let Some(days) = retention_days {
         let seconds = u64::from(days) * 86_400;
@@ -45,9 +47,11 @@ pub fn default_sql(topic: &str, retention_days: Option<u32>) -> String {
         ));
     }
 
+    // An uplink without a device id or time would make an item without
+    // the table's keys, which PutItem refuses: skip it instead.
     format!(
         "SELECT {} FROM '{topic}' WHERE NOT isUndefined(end_device_ids.device_id) \
-         AND NOT isUndefined({payload})",
+         AND NOT isUndefined(received_at) AND NOT isUndefined({payload})",
         fields.join(", ")
     )
 }
@@ -168,6 +172,15 @@ mod tests {
         assert_eq!(topic.as_deref(), Some("+/devices/+/up"));
         assert!(sql.contains("+ 31536000 AS expires_at"));
         assert!(!default_sql("+/devices/+/up", None).contains(EXPIRY_ATTRIBUTE));
+    }
+
+    #[test]
+    fn default_statement_is_valid_iot_sql() {
+        for retention in [None, Some(30)] {
+            let sql = default_sql("v3/cats@ttn/devices/+/up", retention);
+            let statement = crate::iotsql::parse(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+            assert_eq!(statement.topic_filter(), "v3/cats@ttn/devices/+/up");
+        }
     }
 
     #[test]

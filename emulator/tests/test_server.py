@@ -104,4 +104,3 @@ def test_stop_ignores_a_stale_pid_of_another_process(repo):
     result = run(repo, "stop")
     assert (result.returncode, result.stdout.strip()) == (0, "fleet-emulator not running")
     assert not (repo / ".emulator" / "pid").exists()
-

@@ -6,6 +6,7 @@ pub mod cat;
 pub mod destroy;
 pub mod init;
 pub mod plan;
+pub mod rule;
 pub mod schema;
 pub mod session;
 pub mod status;

@@ -379,7 +379,20 @@ fn custom_sql(r: &mut Reader, node: &Node<'_>, ttn: Option<&Ttn>) -> Option<Stri
         r.report(node, key, message);
         return None;
     }
-    problems.is_empty().then_some(sql)
+    if !problems.is_empty() {
+        return None;
+    }
+
+    // The shape is right; now the full parser, which knows every function
+    // and construct and refuses what it cannot evaluate faithfully.
+    match crate::iotsql::parse(&sql) {
+        Ok(_) => Some(sql),
+        Err(e) => {
+            let message = format!("the statement is not IoT SQL that fleet can check: {e}");
+            r.report(node, key, message);
+            None
+        }
+    }
 }
 
 /// Names, devices and DevEUIs already declared, as [`unique`] keeps them.
