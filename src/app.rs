@@ -58,6 +58,13 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
             block_on(commands::status::run(file, &target(g), format, out)).map(|()| 0)
         }
         Command::Cat(cat) => run_cat(cat, g, out),
+        Command::Verify(args) => {
+            let passed = block_on(commands::verify::run(file, &target(g), args, format, out))?;
+            Ok(if passed { 0 } else { 1 })
+        }
+        Command::Local { mqtt_port } => {
+            block_on(commands::local::run(file, &target(g), *mqtt_port, out)).map(|()| 0)
+        }
         Command::Rule(RuleCommand::Test { payload, topic }) => {
             let written = commands::rule::test(file, payload, topic.as_deref(), format, out)?;
             Ok(if written {
@@ -145,10 +152,11 @@ fn report(error: &Error, format: Format, out: &mut dyn Write) {
 
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        // The SDK warns about each credential source it tries; fleet says
-        // what matters itself.
-        0 => "warn,aws_config=error",
-        1 => "fleet=debug,info",
+        // The SDK warns about each credential source it tries, and the
+        // embedded broker about every client that goes; fleet says what
+        // matters itself.
+        0 => "warn,aws_config=error,rumqttd=off",
+        1 => "fleet=debug,info,rumqttd=off",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLEET_LOG")

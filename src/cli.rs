@@ -111,6 +111,29 @@ pub enum Command {
     /// Show each stack's status, and whether each cat's thing matches the fleet file.
     Status,
 
+    /// Check the deployed fleet, then send a test uplink end to end and await its item.
+    ///
+    /// Static checks: credentials, every stack complete, every thing with its type,
+    /// attributes and groups, the rule (enabled, fleet's SQL, writing to the table), its
+    /// role (exactly PutItem on the table), the table (active, with its keys). Then a
+    /// synthetic TTN v3 uplink for a real device is published through the IoT data plane
+    /// and awaited in the table; its latency is reported and the test item deleted. When it
+    /// does not arrive, fleet says why. Exit status 1 when any check fails.
+    Verify(VerifyArgs),
+
+    /// Run a local AWS IoT Core for the emulator: an MQTT broker and the rules engine.
+    ///
+    /// Reads the topic rules deployed at the endpoint (and again every 2 seconds), evaluates
+    /// every message published to the broker, puts DynamoDBv2 items into the table and sends
+    /// failures to the rule's CloudWatch Logs error action. Registers with the emulator so
+    /// `iot-data publish` reaches the broker. Prints `fleet-local listening on mqtt://...`.
+    /// -v logs each evaluation.
+    Local {
+        /// The broker's port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 1883, env = "FLEET_MQTT_PORT")]
+        mqtt_port: u16,
+    },
+
     /// Work with the topic rule offline: `fleet rule test --payload uplink.json`.
     #[command(subcommand)]
     Rule(RuleCommand),
@@ -233,6 +256,25 @@ pub struct CatRemoveArgs {
     /// Only edit the file; deploy later with `fleet apply`.
     #[arg(long)]
     pub no_apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Send a test uplink for every cat, not only the first.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Send the test uplink for this cat.
+    #[arg(long, conflicts_with = "all")]
+    pub cat: Option<String>,
+
+    /// Seconds to wait for each item.
+    #[arg(long, default_value_t = 15.0)]
+    pub timeout: f64,
+
+    /// Leave the test items in the table.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,8 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Deploy(#[from] DeployError),
+    #[error(transparent)]
+    Local(#[from] crate::local::LocalError),
 }
 
 impl Error {
@@ -41,7 +43,8 @@ impl Error {
             | Error::Write { .. }
             | Error::Output(_)
             | Error::Aws(_)
-            | Error::Deploy(_) => 1,
+            | Error::Deploy(_)
+            | Error::Local(_) => 1,
         }
     }
 

@@ -1,4 +1,4 @@
-"""fleet's local AWS emulator: moto's server plus the CloudFormation support fleet needs.
+"""fleet's local AWS emulator: moto's server plus the CloudFormation and IoT support fleet needs.
 
 This package owns the extensions loaded into moto (pinned in
 emulator/requirements.txt) before its server starts; moto's installed files are
@@ -9,6 +9,9 @@ never edited. `install()` is the single entry point that loads them:
 - core.py     DynamoDB table, Logs log group and IAM role fixes for fleet's core stack
 - stacks.py   stack engine fixes: change set type and outputs, no-op updates,
               rollbacks instead of stuck stacks, resource-level stack events
+- progress.py stack operations that appear to take time (--stack-seconds)
+- broker.py   iot-data Publish forwarded to a registered MQTT broker, and the
+              /_fleet/broker route that registers it
 
 `python -m fleet_emulator` (see __main__.py) runs the server.
 """
@@ -25,7 +28,7 @@ def install() -> None:
     # models, so ours (imported next) come later and take precedence.
     from moto.cloudformation import parsing
 
-    from . import core, iot, stacks
+    from . import broker, core, iot, progress, stacks
 
     # moto builds its type -> model map from CloudFormationModel.__subclasses__()
     # and caches it; drop the cache so the map is rebuilt with our classes.
@@ -38,4 +41,6 @@ def install() -> None:
 
     iot.install()
     stacks.install()
+    progress.install()  # after stacks: its refusals come before stacks' fixes run
+    broker.install()
     _installed = True

@@ -1,10 +1,15 @@
-"""`python -m fleet_emulator --port 0 [--host 127.0.0.1]`: run the emulator.
+"""`python -m fleet_emulator --port 0 [--host 127.0.0.1] [--stack-seconds N]`: run the emulator.
 
 Serves every moto service on one loopback port, with fleet's extensions
-loaded first. Port 0 picks a free port. Once the socket is listening, exactly
-one line goes to stdout, `fleet-emulator listening on http://HOST:PORT`, which
-is how emulator/start and the tests learn the URL; request logs go to stderr.
+loaded first, and /_fleet/broker (see broker.py). Port 0 picks a free port.
+Once the socket is listening, exactly one line goes to stdout,
+`fleet-emulator listening on http://HOST:PORT`, which is how emulator/start
+and the tests learn the URL; request logs go to stderr.
 SIGTERM and SIGINT stop it cleanly (exit status 0).
+
+--stack-seconds N makes every stack operation report *_IN_PROGRESS for N
+seconds before its final status (see progress.py); 0, the default, finishes
+them at once as moto does.
 """
 
 from __future__ import annotations
@@ -27,6 +32,16 @@ def _loopback(host: str) -> str:
     if not ipaddress.ip_address(address).is_loopback:
         raise argparse.ArgumentTypeError(f"{host} is not a loopback address")
     return host
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}") from None
+    if not 0 <= seconds <= 86400:  # (also refuses nan)
+        raise argparse.ArgumentTypeError(f"must be from 0 to 86400: {text}")
+    return seconds
 
 
 def _serialized(app):
@@ -55,11 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         "--host", type=_loopback, default="127.0.0.1", help="loopback address to bind"
     )
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
+    parser.add_argument(
+        "--stack-seconds",
+        type=_seconds,
+        default=0.0,
+        metavar="N",
+        help="how long each stack operation stays in progress (default 0: done at once)",
+    )
     args = parser.parse_args(argv)
 
-    from . import install
+    from . import broker, install, progress
 
     install()  # before the server exists, so no request sees plain moto
+    progress.configure(args.stack_seconds)
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -68,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
-    app = _serialized(DomainDispatcherApplication(create_backend_app))
+    # /_fleet/broker inside the lock too: it changes what Publish uses.
+    app = _serialized(broker.routes(DomainDispatcherApplication(create_backend_app)))
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )
@@ -90,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever(poll_interval=0.1)  # how soon a shutdown request is seen
     finally:
         server.server_close()
+        broker.unregister()  # a clean MQTT DISCONNECT for a registered broker
     return 0
 
 

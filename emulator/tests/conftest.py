@@ -77,13 +77,15 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     server.stop()
 
 
+def reset(url: str) -> None:
+    """Empty every backend of the emulator at url."""
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).read()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state(request: pytest.FixtureRequest) -> None:
     if "emulator" in request.fixturenames:
-        url = request.getfixturevalue("emulator").url
-        urllib.request.urlopen(
-            urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-        ).read()
+        reset(request.getfixturevalue("emulator").url)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 from conftest import EMULATOR_DIR, Emulator
 
@@ -38,16 +39,25 @@ def test_prints_one_line_serves_and_stops_cleanly(tmp_path, sig):
     assert not answers(server.url)
 
 
-def test_refuses_a_non_loopback_address():
+@pytest.mark.parametrize(
+    "arguments, problem",
+    [
+        (["--host", "0.0.0.0"], b"not a loopback address"),
+        (["--stack-seconds", "-1"], b"must be from 0 to 86400"),
+        (["--stack-seconds", "nan"], b"must be from 0 to 86400"),
+        (["--stack-seconds", "soon"], b"not a number of seconds"),
+    ],
+)
+def test_refuses_bad_options(arguments, problem):
     result = subprocess.run(
-        [sys.executable, "-m", "fleet_emulator", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "fleet_emulator", "--port", "0", *arguments],
         env={**os.environ, "PYTHONPATH": str(EMULATOR_DIR)},
         capture_output=True,
         timeout=60,
     )
     assert result.returncode == 2
     assert result.stdout == b""
-    assert b"not a loopback address" in result.stderr
+    assert problem in result.stderr
 
 
 @pytest.fixture
@@ -62,15 +72,23 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(repo: Path, script: str) -> subprocess.CompletedProcess[str]:
+def run(repo: Path, script: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(repo / "emulator" / script)], capture_output=True, text=True, timeout=120
+        [str(repo / "emulator" / script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
     )
 
 
-def test_start_reuse_and_stop(repo):
+def needs_setup_venv() -> None:
     if not (Path(sys.prefix) / ".fleet-requirements.sha256").exists():
         pytest.skip("needs the venv made by emulator/setup")
+
+
+def test_start_reuse_and_stop(repo):
+    needs_setup_venv()
     state = repo / ".emulator"
     started = run(repo, "start")
     try:
@@ -104,3 +122,33 @@ def test_stop_ignores_a_stale_pid_of_another_process(repo):
     result = run(repo, "stop")
     assert (result.returncode, result.stdout.strip()) == (0, "fleet-emulator not running")
     assert not (repo / ".emulator" / "pid").exists()
+
+
+def test_start_passes_stack_seconds_on(repo):
+    needs_setup_venv()
+    started = run(repo, "start", FLEET_EMULATOR_STACK_SECONDS="60")
+    try:
+        assert started.returncode == 0, started.stderr
+        url = started.stdout.strip()
+        cfn = boto3.client(
+            "cloudformation",
+            endpoint_url=url,
+            region_name="eu-west-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        cfn.create_stack(StackName="slow", TemplateBody='{"Resources": {}}')
+        assert cfn.describe_stacks(StackName="slow")["Stacks"][0]["StackStatus"] == (
+            "CREATE_IN_PROGRESS"
+        )
+        # Reusing it with other options would not give what was asked for.
+        other = run(repo, "start", FLEET_EMULATOR_STACK_SECONDS="0")
+        assert other.returncode == 1
+        assert other.stdout == ""
+        assert "running with stack-seconds=60, not stack-seconds=0" in other.stderr
+        same = run(repo, "start", FLEET_EMULATOR_STACK_SECONDS="60")
+        assert (same.returncode, same.stdout.strip()) == (0, url)
+    finally:
+        stopped = run(repo, "stop")
+    assert stopped.returncode == 0
+    assert not (repo / ".emulator" / "options").exists()

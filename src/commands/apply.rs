@@ -24,6 +24,7 @@ pub async fn run(
         fleet,
         rendered,
         ctx,
+        ..
     } = session::open(file, target, format).await?;
 
     let recreate = yes || confirm_recreate(&ctx, format).await?;

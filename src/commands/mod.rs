@@ -5,6 +5,7 @@ pub mod apply;
 pub mod cat;
 pub mod destroy;
 pub mod init;
+pub mod local;
 pub mod plan;
 pub mod rule;
 pub mod schema;
@@ -12,6 +13,7 @@ pub mod session;
 pub mod status;
 pub mod template;
 pub mod validate;
+pub mod verify;
 
 use std::path::Path;
 

@@ -18,6 +18,7 @@ use crate::printer;
 use crate::render::Rendered;
 
 pub struct Session {
+    pub aws: aws::Aws,
     pub fleet: Fleet,
     pub rendered: Rendered,
     pub ctx: Ctx,
@@ -36,6 +37,7 @@ pub async fn open(file: &Path, target: &Target, format: Format) -> Result<Sessio
     let reporter = Arc::from(printer::for_output(format));
     let ctx = Ctx::new(&aws, &fleet.stack, reporter, interrupted);
     Ok(Session {
+        aws,
         fleet,
         rendered,
         ctx,

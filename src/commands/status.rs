@@ -26,6 +26,7 @@ pub async fn run(
         fleet,
         rendered,
         ctx,
+        ..
     } = session::open(file, target, format).await?;
 
     let deployed = discover::fleet_stacks(&ctx).await?;

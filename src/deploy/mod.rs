@@ -36,6 +36,7 @@ pub const PARALLEL_REGISTRY_CALLS: usize = 8;
 /// What every deploy task needs: clients, where they point, whom to tell.
 #[derive(Clone)]
 pub struct Ctx {
+    pub config: aws_config::SdkConfig,
     pub cfn: aws_sdk_cloudformation::Client,
     pub iot: aws_sdk_iot::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -56,6 +57,7 @@ impl Ctx {
         interrupted: watch::Receiver<bool>,
     ) -> Ctx {
         Ctx {
+            config: aws.config.clone(),
             cfn: aws.cloudformation(),
             iot: aws.iot(),
             dynamodb: aws.dynamodb(),
@@ -64,6 +66,11 @@ impl Ctx {
             reporter,
             interrupted,
         }
+    }
+
+    /// The SDK settings, for clients the context does not hold.
+    pub fn config(&self) -> &aws_config::SdkConfig {
+        &self.config
     }
 
     /// An error for a failed call on `subject` (a stack, table or thing).

@@ -22,6 +22,11 @@ impl Emulator {
     /// Starts a fresh emulator. It needs the virtual environment that
     /// `emulator/setup` makes (CI runs it first).
     pub fn start() -> Emulator {
+        Emulator::start_with(&[])
+    }
+
+    /// Starts an emulator with extra options, e.g. `--stack-seconds 3`.
+    pub fn start_with(options: &[&str]) -> Emulator {
         let python = harness::repo(".emulator/venv/bin/python");
         assert!(
             python.exists(),
@@ -30,6 +35,7 @@ impl Emulator {
 
         let mut child = Command::new(python)
             .args(["-m", "fleet_emulator", "--port", "0"])
+            .args(options)
             .env("PYTHONPATH", harness::repo("emulator"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

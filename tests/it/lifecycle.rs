@@ -221,3 +221,49 @@ async fn a_fleet_of_1000_cats_applies_and_destroys() {
         .unwrap();
     assert!(left.things().is_empty());
 }
+
+/// Ctrl-C while CloudFormation works: fleet stops waiting, says which
+/// stack carries on and in what state, exits 130; the next apply waits for
+/// the operation instead of fighting it, and finishes the job.
+#[test]
+fn ctrl_c_while_waiting_leaves_the_stack_going_and_the_next_apply_picks_it_up() {
+    use std::process::{Command, Stdio};
+
+    let emulator = Emulator::start_with(&["--stack-seconds", "4"]);
+    let apply = || {
+        Command::new(env!("CARGO_BIN_EXE_fleet"))
+            .arg("apply")
+            .current_dir(crate::harness::root())
+            .envs(emulator.env())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    let child = apply();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let interrupted = child.wait_with_output().unwrap();
+    let message = String::from_utf8_lossy(&interrupted.stderr);
+    assert_eq!(interrupted.status.code(), Some(130), "{message}");
+    assert!(
+        message.contains("stack `backyard-cats` is still CREATE_IN_PROGRESS"),
+        "{message}"
+    );
+    assert!(message.contains("carries on without fleet"), "{message}");
+
+    let resumed = apply().wait_with_output().unwrap();
+    let message = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{message}");
+    assert!(
+        message.contains("backyard-cats: waiting for the operation in progress"),
+        "{message}"
+    );
+    let summary = String::from_utf8_lossy(&resumed.stdout);
+    assert!(summary.contains("applied:"), "{summary}");
+}

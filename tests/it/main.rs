@@ -8,6 +8,8 @@ mod deploy;
 mod emulator;
 mod harness;
 mod lifecycle;
+mod local;
 mod malformed;
 mod render;
 mod rule;
+mod verify;
