@@ -42,7 +42,10 @@ pub enum AwsError {
 pub async fn connect(target: &Target, fleet_region: Option<&str>) -> Result<Aws, AwsError> {
     let endpoint = endpoint(target)?;
 
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // Adaptive retry backs off client-side when AWS throttles, which a
+    // fleet of thousands of registry calls will meet.
+    let retry = aws_config::retry::RetryConfig::adaptive().with_max_attempts(6);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }

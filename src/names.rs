@@ -228,21 +228,6 @@ pub fn topic_filter(filter: &str) -> Check {
     Ok(())
 }
 
-/// Whether a concrete topic matches an MQTT topic filter.
-pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    let mut topic_levels = topic.split('/');
-    for level in filter.split('/') {
-        if level == "#" {
-            return true;
-        }
-        match topic_levels.next() {
-            Some(t) if level == "+" || level == t => {}
-            _ => return false,
-        }
-    }
-    topic_levels.next().is_none()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,15 +299,6 @@ mod tests {
         ] {
             assert!(topic_filter(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn topic_matching() {
-        assert!(topic_matches("+/devices/+/up", "cats/devices/snowy/up"));
-        assert!(!topic_matches("+/devices/+/up", "cats/devices/snowy/down"));
-        assert!(!topic_matches("+/devices/+/up", "cats/devices/snowy/up/x"));
-        assert!(topic_matches("v3/#", "v3/a/b"));
-        assert!(topic_matches("v3/#", "v3"));
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub async fn apply(
     summary.registry_changes = changes.len();
 
     summary.outputs = outputs(ctx, core).await?;
+    summary
+        .outputs
+        .push(("IotDataEndpoint".into(), ctx.data_endpoint().await?));
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

@@ -73,6 +73,19 @@ impl Ctx {
         &self.config
     }
 
+    /// The account's IoT data endpoint (`iot:Data-ATS`), where trackers'
+    /// uplinks and `fleet verify`'s test uplinks are published.
+    pub async fn data_endpoint(&self) -> Result<String, DeployError> {
+        let out = self
+            .iot
+            .describe_endpoint()
+            .endpoint_type("iot:Data-ATS")
+            .send()
+            .await
+            .map_err(|e| self.call_error("iot:Data-ATS", "DescribeEndpoint", sdk_message(e)))?;
+        Ok(out.endpoint_address().unwrap_or_default().to_string())
+    }
+
     /// An error for a failed call on `subject` (a stack, table or thing).
     pub fn call_error(
         &self,

@@ -124,16 +124,10 @@ fn rfc3339(seconds: u64) -> String {
 async fn publish(ctx: &Ctx, aws: &Aws, topic: &str, payload: &Value) -> Result<(), String> {
     let endpoint = match &aws.endpoint {
         Some(url) => url.clone(),
-        None => {
-            let out = ctx
-                .iot
-                .describe_endpoint()
-                .endpoint_type("iot:Data-ATS")
-                .send()
-                .await
-                .map_err(sdk_message)?;
-            format!("https://{}", out.endpoint_address().unwrap_or_default())
-        }
+        None => format!(
+            "https://{}",
+            ctx.data_endpoint().await.map_err(|e| e.to_string())?
+        ),
     };
     let config = aws_sdk_iotdataplane::config::Builder::from(&aws.config)
         .endpoint_url(endpoint)
@@ -147,15 +141,7 @@ async fn publish(ctx: &Ctx, aws: &Aws, topic: &str, payload: &Value) -> Result<(
         .payload(aws_sdk_iotdataplane::primitives::Blob::new(body))
         .send()
         .await
-        .map_err(|e| {
-            match (
-                aws_sdk_iotdataplane::error::ProvideErrorMetadata::message(&e),
-                e.raw_response(),
-            ) {
-                (Some(m), _) => m.to_string(),
-                (None, _) => aws_sdk_iotdataplane::error::DisplayErrorContext(&e).to_string(),
-            }
-        })?;
+        .map_err(sdk_message)?;
     Ok(())
 }
 

@@ -418,3 +418,56 @@ async fn destroy_keeps_the_table_and_its_items_unless_told_otherwise() {
             .is_err()
     );
 }
+
+/// `fleet status` shows each stack and each cat, and notices a thing that
+/// went missing and a thing tagged for the fleet that the file lacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_stacks_cats_and_drift() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = sample();
+    apply(&ctx(&aws, &fleet), &fleet, &rendered).await;
+    let iot = aws.iot();
+    iot.delete_thing()
+        .thing_name("tiger-lgt92")
+        .send()
+        .await
+        .unwrap();
+    let stray = aws_sdk_iot::types::AttributePayload::builder()
+        .attributes("fleet", "backyard-cats")
+        .build();
+    iot.create_thing()
+        .thing_name("stray-tracker")
+        .attribute_payload(stray)
+        .send()
+        .await
+        .unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"))
+        .args(["status", "--output", "json"])
+        .current_dir(harness::root())
+        .envs(emulator.env())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", harness::stderr(&output));
+    let status: serde_json::Value = serde_json::from_str(&harness::stdout(&output)).unwrap();
+
+    let stacks = status["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), 4);
+    assert!(
+        stacks.iter().all(|s| s["status"] == "CREATE_COMPLETE"),
+        "{status}"
+    );
+    let cat = |name: &str| {
+        status["cats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cat"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(cat("Snowy")["in_sync"], true, "{status}");
+    assert_eq!(cat("Tiger")["thing"], false, "{status}");
+    assert_eq!(status["extra_things"], serde_json::json!(["stray-tracker"]));
+}
