@@ -10,6 +10,7 @@ pub mod app;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod data;
 pub mod deploy;
 pub mod error;
 pub mod fleetfile;

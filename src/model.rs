@@ -26,6 +26,9 @@ pub struct Fleet {
     pub stack: String,
     /// The region from the fleet file; the environment may override it.
     pub region: Option<String>,
+    /// The IANA time zone days and nights are counted in (`--tz`
+    /// overrides it); the machine's when absent.
+    pub timezone: Option<String>,
     pub ttn: Ttn,
     pub table: Table,
     pub thing_type: ThingType,

@@ -33,6 +33,9 @@ pub fn fleet(r: &mut Reader, root: &Node<'_>) -> Option<Fleet> {
     let region = f
         .get("region")
         .and_then(|n| named(r, n, "region", names::region));
+    let timezone = f
+        .get("timezone")
+        .and_then(|n| named(r, n, "timezone", time_zone));
     let base = stack.clone().unwrap_or_default();
 
     let ttn = ttn(r, &f);
@@ -49,6 +52,7 @@ pub fn fleet(r: &mut Reader, root: &Node<'_>) -> Option<Fleet> {
     Some(Fleet {
         stack: stack?,
         region,
+        timezone,
         ttn: ttn?,
         table: table?,
         thing_type: thing_type?,
@@ -56,6 +60,14 @@ pub fn fleet(r: &mut Reader, root: &Node<'_>) -> Option<Fleet> {
         rule: rule?,
         shards: shards?,
         cats: cats?,
+    })
+}
+
+/// An IANA time zone name the time zone database knows.
+fn time_zone(name: &str) -> Result<(), String> {
+    jiff::tz::TimeZone::get(name).map(|_| ()).map_err(|_| {
+        "the time zone database has no such zone; write an IANA name such as `Europe/Amsterdam`"
+            .to_string()
     })
 }
 

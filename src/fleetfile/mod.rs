@@ -21,6 +21,7 @@ use crate::model::Fleet;
 pub const FLEET_KEYS: &[&str] = &[
     "stack",
     "region",
+    "timezone",
     "ttn",
     "table",
     "thing_type",

@@ -32,6 +32,10 @@ pub fn schema() -> Value {
                 "type": "string",
                 "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]+$",
             },
+            "timezone": {
+                "description": "The IANA time zone days and nights are counted in, e.g. Europe/Amsterdam; --tz overrides it; the machine's when absent.",
+                "type": "string",
+            },
             "ttn": ttn(),
             "table": table(),
             "thing_type": thing_type(),
