@@ -26,6 +26,11 @@ What moto 5.2.5 does, and what this module makes it do instead (as AWS does):
   -> those stacks forget their resources.
 - A resource failing during DeleteStack makes the stack vanish (and the call
   answer HTTP 500). -> the stack stays, in DELETE_FAILED; delete can be retried.
+- DescribeChangeSet, ExecuteChangeSet and DeleteChangeSet look a change set
+  name up among every stack's change sets, so two stacks with change sets of
+  the same name (fleet names them by the millisecond, and creates shards' in
+  parallel) get each other's. -> a name is looked up within the stack the
+  call names; ListChangeSets lists every stack's. -> only the named stack's.
 - Stack events name only the stack. -> resources get CREATE_IN_PROGRESS,
   CREATE_COMPLETE, CREATE_FAILED, UPDATE_COMPLETE, UPDATE_FAILED,
   DELETE_COMPLETE and DELETE_SKIPPED (DeletionPolicy: Retain) events as well.
@@ -356,6 +361,41 @@ def _create_change_set_request(original, response):
     return original(response)
 
 
+def _scoped_to_stack(original, response):
+    # A change set's name is unique only within its stack: turn a name into
+    # the ARN of the change set of that name in the stack the call names.
+    name, stack = response._get_param("ChangeSetName"), response._get_param("StackName")
+    if name and stack and not name.startswith("arn:"):
+        for arn, change_set in response.cloudformation_backend.change_sets.items():
+            if change_set.change_set_name == name and stack in (
+                change_set.stack_name,
+                change_set.stack_id,
+            ):
+                get_param = response._get_param
+
+                def get_param_by_arn(key: str, if_none: Any = None, arn: str = arn) -> Any:
+                    return arn if key == "ChangeSetName" else get_param(key, if_none)
+
+                response._get_param = get_param_by_arn
+                break
+    return original(response)
+
+
+def _list_change_sets(original, response):
+    stack = response._get_param("StackName")
+    backend = response.cloudformation_backend
+    every = backend.list_change_sets
+
+    def of_the_stack() -> list[Any]:
+        return [c for c in every() if stack in (c.stack_name, c.stack_id)]
+
+    backend.list_change_sets = of_the_stack
+    try:
+        return original(response)
+    finally:
+        del backend.list_change_sets
+
+
 def install() -> None:
     # Module functions are looked up at call time, so replacing them in
     # `parsing` reaches every caller inside moto.
@@ -371,3 +411,6 @@ def install() -> None:
     _wraps(CloudFormationBackend, "create_change_set")(_create_change_set)
     _wraps(CloudFormationBackend, "execute_change_set")(_execute_change_set)
     _wraps(CloudFormationResponse, "create_change_set")(_create_change_set_request)
+    for action in ("describe_change_set", "execute_change_set", "delete_change_set"):
+        _wraps(CloudFormationResponse, action)(_scoped_to_stack)
+    _wraps(CloudFormationResponse, "list_change_sets")(_list_change_sets)

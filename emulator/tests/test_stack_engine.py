@@ -273,3 +273,28 @@ def test_failed_delete_keeps_the_stack(aws):
     iot.delete_thing_group(thingGroupName="child")
     cfn.delete_stack(StackName="s")
     assert iot.list_thing_groups()["thingGroups"] == []
+
+
+def test_change_set_names_are_scoped_to_their_stack(aws):
+    # Two stacks with a change set of the same name: each call that names the
+    # stack reaches that stack's change set, as on AWS.
+    cfn = aws("cloudformation")
+    for stack, thing_name in (("one", "a"), ("two", "b")):
+        cfn.create_change_set(
+            StackName=stack,
+            ChangeSetName="same",
+            ChangeSetType="CREATE",
+            TemplateBody=template(T=thing(thing_name)),
+        )
+
+    described = cfn.describe_change_set(StackName="two", ChangeSetName="same")
+    assert described["StackName"] == "two"
+    cfn.execute_change_set(StackName="two", ChangeSetName="same")
+    assert status(cfn, "two") == "CREATE_COMPLETE"
+    assert status(cfn, "one") == "REVIEW_IN_PROGRESS"
+
+    assert [c["StackName"] for c in cfn.list_change_sets(StackName="one")["Summaries"]] == ["one"]
+    cfn.delete_change_set(StackName="one", ChangeSetName="same")
+    assert cfn.list_change_sets(StackName="one")["Summaries"] == []
+    assert [c["StackName"] for c in cfn.list_change_sets(StackName="two")["Summaries"]] == ["two"]
+    assert aws("iot").describe_thing(thingName="b")["thingName"] == "b"
