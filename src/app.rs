@@ -58,6 +58,26 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
             block_on(commands::status::run(file, &target(g), format, out)).map(|()| 0)
         }
         Command::Cat(cat) => run_cat(cat, g, out),
+        Command::Locations(args) => block_on(commands::locations::run(
+            file,
+            &target(g),
+            args,
+            format,
+            out,
+        ))
+        .map(|()| 0),
+        Command::Outings(args) => {
+            block_on(commands::outings::run(file, &target(g), args, format, out)).map(|()| 0)
+        }
+        Command::Places(args) => {
+            block_on(commands::places::run(file, &target(g), args, format, out)).map(|()| 0)
+        }
+        Command::Map(args) => {
+            block_on(commands::map::run(file, &target(g), args, format, out)).map(|()| 0)
+        }
+        Command::Simulate(args) => {
+            block_on(commands::simulate::run(file, &target(g), args, format, out))
+        }
         Command::Verify(args) => {
             let passed = block_on(commands::verify::run(file, &target(g), args, format, out))?;
             Ok(if passed { 0 } else { 1 })

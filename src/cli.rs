@@ -108,7 +108,12 @@ pub enum Command {
     /// CloudFormation; the next apply or status picks the operation up.
     Apply(ApplyArgs),
 
-    /// Show each stack's status, and whether each cat's thing matches the fleet file.
+    /// Show each stack's status, each cat's last fix and battery, and whether her thing
+    /// matches the fleet file.
+    ///
+    /// The last fix is the newest valid one among her newest items in the table (a collar
+    /// low on battery sends "no fix" markers); things tagged for this fleet but missing from
+    /// the file are listed too.
     Status,
 
     /// Check the deployed fleet, then send a test uplink end to end and await its item.
@@ -120,6 +125,18 @@ pub enum Command {
     /// and awaited in the table; its latency is reported and the test item deleted. When it
     /// does not arrive, fleet says why. Exit status 1 when any check fails.
     Verify(VerifyArgs),
+
+    /// Send realistic uplinks for the cats: a day (or --days N) of rests and outings each.
+    ///
+    /// Generates TTN v3 uplinks as the cats' Dragino LGT-92 collars would send them: rests in
+    /// beds around home with a fix an hour, outings to places 50-400 m away with a fix every
+    /// 5 minutes, a slowly draining battery, and 2% bad fixes (no-fix marker, 0/0, jumps).
+    /// The same --seed gives the same uplinks on every machine. They are published through
+    /// the IoT data plane on each tracker's topic, at most --rate a second, so they travel
+    /// topic -> rule -> table as real ones do. --direct runs the rule here and batch-writes
+    /// its items instead; --dry-run and --to-file send nothing. Simulated items sit in the
+    /// table beside real ones: simulate into a test fleet.
+    Simulate(SimulateArgs),
 
     /// Run a local AWS IoT Core for the emulator: an MQTT broker and the rules engine.
     ///
@@ -133,6 +150,56 @@ pub enum Command {
         #[arg(long, default_value_t = 1883, env = "FLEET_MQTT_PORT")]
         mqtt_port: u16,
     },
+
+    /// A cat's fixes over a time window, in time order (a Query on the table, never a Scan).
+    ///
+    /// Choose the time with --day, --last or --from/--to (default: today so far), read in
+    /// --tz, the fleet file's timezone, or the machine's. Invalid fixes (the tracker's "no
+    /// fix" marker, 0/0, out of range, duplicates, impossible jumps) are dropped and counted
+    /// on stderr. Formats: a table, CSV, JSON lines, GeoJSON (a LineString per outing and
+    /// the fixes as points) and GPX.
+    Locations(LocationsArgs),
+
+    /// A cat's day as stops and outings: when she left, how far she went, where she stayed.
+    ///
+    /// Stops are found with the stay-point method (Li, Zheng et al. 2008): fixes that stay
+    /// within --radius of their centre for at least --min-stay. What lies between two stops
+    /// is an outing, with its distance along the fixes (the least she walked). A silence
+    /// longer than --max-gap ends an outing, since where she went meanwhile is not known;
+    /// it is shown as a gap. The defaults suit a collar reporting every 5 minutes on the
+    /// move and hourly at rest. Choose the time as for `fleet locations` (default: today).
+    Outings(OutingsArgs),
+
+    /// The places a cat keeps coming back to, where she sleeps first.
+    ///
+    /// Clusters her fixes with DBSCAN on great-circle distance (the same labels as
+    /// scikit-learn's DBSCAN with metric="haversine"), then ranks the places by the nights
+    /// she spent there (a fix between 22:00 and 06:00 local), then by visits, then by dwell
+    /// time. Each place has a centre, a radius, its visits, dwell time, share of nights and
+    /// when it was first and last seen. Default window: the last 30 days.
+    Places(PlacesArgs),
+
+    /// Draw a cat's day on a map: one HTML page (or an SVG picture) you open in a browser.
+    ///
+    /// The fixes are read as `fleet locations` reads them, split into outings as `fleet
+    /// outings` does and clustered into places as `fleet places` does. The page shows each
+    /// outing as a line in its own colour, every fix as a dot with its local time, places as
+    /// circles that grow with the time spent there, her home, a legend, and is zoomed to fit.
+    /// Home is her first-ranked place (the one she spent most nights at) when she spent a
+    /// night in the window, or --home.
+    ///
+    /// The page is drawn by Leaflet 1.9.4, loaded from a CDN and checked by the browser
+    /// against pinned SHA-384 hashes, over OpenStreetMap tiles, or Mapbox tiles when a token
+    /// is given (--mapbox-token, MAPBOX_TOKEN, or the Secrets Manager secret named by the
+    /// fleet file's `map.mapbox_token_secret`). Offline, --assets DIR copies Leaflet from a
+    /// local copy into the page: one file that works without a network, apart from tiles.
+    ///
+    /// Several cats share a map with --cats, and several days with --from/--to. When no cat
+    /// has a fix in the window, nothing is written and the exit status is 1. The file is
+    /// written atomically: an open page is never half-written.
+    ///
+    /// Example: fleet map Snowy --day 2026-12-01 -o maps/snowy.html
+    Map(MapArgs),
 
     /// Work with the topic rule offline: `fleet rule test --payload uplink.json`.
     #[command(subcommand)]
@@ -256,6 +323,195 @@ pub struct CatRemoveArgs {
     /// Only edit the file; deploy later with `fleet apply`.
     #[arg(long)]
     pub no_apply: bool,
+}
+
+/// The time a data command looks at. One of --day, --last or --from/--to.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WindowArgs {
+    /// A local day, e.g. 2026-12-01.
+    #[arg(long, value_name = "DATE")]
+    pub day: Option<String>,
+
+    /// The last stretch of time up to now, e.g. 6h, 90m, 2d.
+    #[arg(long, value_name = "SPAN")]
+    pub last: Option<String>,
+
+    /// From this time: a date, a local date and time (2026-12-01T18:00), or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// Up to this time, excluded; now by default.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+
+    /// The IANA time zone days and times are read and shown in, e.g. Europe/Amsterdam;
+    /// by default the fleet file's `timezone`, else the machine's.
+    #[arg(long, env = "FLEET_TZ", value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LocationsArgs {
+    /// The cat's name, as in the fleet file (case does not matter).
+    pub cat: String,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// How to write the fixes [default: table; jsonl with --output json].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::data::formats::LocationFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutingsArgs {
+    /// The cat's name, as in the fleet file (case does not matter).
+    pub cat: String,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// A stop holds the fixes within this many metres of its centre.
+    #[arg(long, default_value_t = 50.0, value_name = "METRES")]
+    pub radius: f64,
+
+    /// A stop lasts at least this long (e.g. 10m, 1h30m); a shorter pause is part of the
+    /// outing.
+    #[arg(long, default_value = "10m", value_name = "SPAN")]
+    pub min_stay: jiff::SignedDuration,
+
+    /// A silence longer than this ends an outing: where she went meanwhile is not known.
+    #[arg(long, default_value = "90m", value_name = "SPAN")]
+    pub max_gap: jiff::SignedDuration,
+}
+
+#[derive(Debug, Args)]
+pub struct PlacesArgs {
+    /// The cat's name, as in the fleet file (case does not matter).
+    pub cat: String,
+
+    /// The time to look at [default: the last 30 days].
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// Fixes within this many metres of each other are the same place (DBSCAN's eps).
+    #[arg(long, default_value_t = crate::track::places::Params::DEFAULT_RADIUS_M, value_name = "METRES")]
+    pub radius: f64,
+
+    /// A place needs this many fixes within --radius of one of them, that one included
+    /// (DBSCAN's min_samples).
+    #[arg(long, default_value_t = crate::track::places::Params::DEFAULT_MIN_FIXES, value_name = "N")]
+    pub min_fixes: usize,
+
+    /// Show at most this many places, the most visited first.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// The cat to draw, as in the fleet file (case does not matter).
+    #[arg(required_unless_present = "cats", conflicts_with = "cats")]
+    pub cat: Option<String>,
+
+    /// Several cats on one map, e.g. Snowy,Tiger; outings are coloured across all of them.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub cats: Vec<String>,
+
+    /// The time to draw [default: today so far]; --from/--to may span several days.
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// The file to write, e.g. snowy.html; its directory is made when missing.
+    #[arg(short = 'o', long = "out", value_name = "PATH")]
+    pub out: std::path::PathBuf,
+
+    /// What to write: an HTML page drawn by Leaflet, or a static SVG picture without tiles
+    /// (Web Mercator, with a scale bar) for reports [default: svg when --out ends in .svg,
+    /// else html].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::map::MapFormat>,
+
+    /// Where the page gets Leaflet 1.9.4 instead of the CDN: a URL of a mirror serving
+    /// leaflet.js and leaflet.css (with CORS, since the browser checks their hashes), or a
+    /// local directory (Leaflet's dist/, or the npm package holding it) whose files fleet
+    /// checks against the pinned hashes and copies into the page, for use offline.
+    #[arg(long, value_name = "DIR|URL", env = "FLEET_MAP_ASSETS")]
+    pub assets: Option<String>,
+
+    /// A Mapbox access token (a public pk. token: it is written into the page): draw Mapbox
+    /// tiles. Without it, the secret named by the fleet file's map.mapbox_token_secret is
+    /// read from AWS Secrets Manager; without that, OpenStreetMap tiles are drawn.
+    #[arg(
+        long,
+        env = "MAPBOX_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub mapbox_token: Option<String>,
+
+    /// Draw OpenStreetMap tiles even when a Mapbox token is configured.
+    #[arg(long)]
+    pub no_mapbox: bool,
+
+    /// Where home is, LAT,LON in degrees, for every cat on the map [default: each cat's
+    /// first-ranked place, when she spent a night in the window].
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub home: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The cats to simulate, by name (e.g. Snowy,Tiger); all by default.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub cats: Vec<String>,
+
+    /// The first day, e.g. 2026-12-01; today by default. Days run from midnight to
+    /// midnight in --tz.
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<jiff::civil::Date>,
+
+    /// How many days to simulate.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub days: u32,
+
+    /// The IANA time zone days are counted in; by default the fleet file's timezone, else
+    /// the machine's.
+    #[arg(long, env = "FLEET_TZ")]
+    pub tz: Option<String>,
+
+    /// The seed: the same seed, flags and fleet file give the same uplinks.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Where the cats live, LAT,LON in degrees [default: 52.370216,4.895168, in Amsterdam].
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub home: Option<crate::simulate::Home>,
+
+    /// Uplinks published a second, at most. The default is half of AWS IoT's limit of 100
+    /// publishes a second for one client, far within the account's quotas.
+    #[arg(long, default_value_t = crate::simulate::publish::DEFAULT_RATE, value_name = "N")]
+    pub rate: f64,
+
+    /// Replay a recorded track as one cat's uplinks (name her with --cats): a GPX file
+    /// (track, route or waypoints with times) or a CSV file with time, latitude and
+    /// longitude columns, such as `fleet locations --format csv` writes. Points keep their
+    /// times, or move to --start keeping their local time of day.
+    #[arg(long, value_name = "FILE", conflicts_with = "days")]
+    pub replay: Option<PathBuf>,
+
+    /// Instead of publishing, run the fleet's rule here and write the items it produces
+    /// straight into the table (BatchWriteItem): the same items, for large data sets.
+    #[arg(long)]
+    pub direct: bool,
+
+    /// Send nothing; with --output json print the uplinks, one JSON object a line.
+    #[arg(long, conflicts_with = "direct")]
+    pub dry_run: bool,
+
+    /// Send nothing; write each cat's uplinks to DIR/DEVICE.jsonl.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["direct", "dry_run"])]
+    pub to_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

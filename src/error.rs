@@ -31,6 +31,8 @@ pub enum Error {
     Deploy(#[from] DeployError),
     #[error(transparent)]
     Local(#[from] crate::local::LocalError),
+    #[error(transparent)]
+    Map(#[from] crate::map::MapError),
 }
 
 impl Error {
@@ -39,6 +41,7 @@ impl Error {
             Error::Load(LoadError::Invalid(_)) | Error::Render { .. } | Error::Usage(_) => 2,
             Error::Aws(AwsError::BadEndpoint { .. }) => 2,
             Error::Deploy(e) if e.is_interrupted() => 130,
+            Error::Map(e) => e.exit_code(),
             Error::Load(LoadError::Read { .. })
             | Error::Write { .. }
             | Error::Output(_)

@@ -29,6 +29,8 @@ pub struct Fleet {
     /// The IANA time zone days and nights are counted in (`--tz`
     /// overrides it); the machine's when absent.
     pub timezone: Option<String>,
+    /// How `fleet map` draws the cats' days.
+    pub map: MapSettings,
     pub ttn: Ttn,
     pub table: Table,
     pub thing_type: ThingType,
@@ -37,6 +39,14 @@ pub struct Fleet {
     /// How many thing shard stacks the cats are spread over.
     pub shards: u32,
     pub cats: Vec<Cat>,
+}
+
+/// The fleet file's `map` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MapSettings {
+    /// The AWS Secrets Manager secret that holds a Mapbox access token;
+    /// `fleet map` then draws Mapbox tiles instead of OpenStreetMap's.
+    pub mapbox_token_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

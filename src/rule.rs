@@ -6,7 +6,8 @@
 use serde_json::{Map, Value};
 
 use crate::iotsql::{
-    self, Context, EvalError, Item, ItemError, KeyType, Outcome, Statement, WhereNotTrue,
+    self, AttributeValue, Context, EvalError, Item, ItemError, KeyType, Outcome, Statement,
+    WhereNotTrue,
 };
 use crate::model::Fleet;
 use crate::rule_sql::{PARTITION_KEY, SORT_KEY};
@@ -85,6 +86,23 @@ pub fn uplink_topic(fleet: &Fleet, device: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// An item's value in the SDK's types: what the DynamoDBv2 action puts,
+/// the same from `fleet local` and from `fleet simulate --direct`.
+pub fn sdk_value(value: &AttributeValue) -> aws_sdk_dynamodb::types::AttributeValue {
+    use aws_sdk_dynamodb::types::AttributeValue as Sdk;
+
+    match value {
+        AttributeValue::S(s) => Sdk::S(s.clone()),
+        AttributeValue::N(n) => Sdk::N(n.clone()),
+        AttributeValue::Bool(b) => Sdk::Bool(*b),
+        AttributeValue::Null => Sdk::Null(true),
+        AttributeValue::M(map) => {
+            Sdk::M(map.iter().map(|(k, v)| (k.clone(), sdk_value(v))).collect())
+        }
+        AttributeValue::L(list) => Sdk::L(list.iter().map(sdk_value).collect()),
+    }
 }
 
 #[cfg(test)]

@@ -1,20 +1,34 @@
 //! `fleet status`: one screen on how the deployed fleet compares with the
 //! fleet file: each stack's status and last change, each cat's thing, and
-//! things that carry this fleet's tag but are not in the file.
+//! things that carry this fleet's tag but are not in the file; and each
+//! cat's last valid fix and battery, from the newest items in the table.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
+use futures_util::{StreamExt, TryStreamExt, stream};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use serde_json::json;
 
 use super::session::{self, Session};
 use crate::aws::Target;
 use crate::cli::Format;
+use crate::data::{store, window};
 use crate::deploy::registry::{self, ThingState};
 use crate::deploy::{Ctx, DeployError, discover, sdk_message};
 use crate::error::Error;
 use crate::model::{Cat, Fleet};
+use crate::track::fix::{self, Fix};
+
+/// The newest items read per cat to find her last valid fix: a collar
+/// low on battery sends "no fix" markers, and the last fix is the newest
+/// one that survives cleaning among these.
+const LATEST_ITEMS: i32 = 10;
+
+/// Cats whose last fix is read at once.
+const CONCURRENT_QUERIES: usize = 8;
 
 pub async fn run(
     file: &Path,
@@ -51,10 +65,19 @@ pub async fn run(
     {
         stacks.push(json!({"stack": orphan.name, "status": orphan.status.to_string(), "changed": orphan.changed, "orphan": true}));
     }
+    let last_fixes = last_fixes(&ctx, &fleet).await?;
+    let tz = window::zone(fleet.timezone.as_deref()).unwrap_or_else(|_| TimeZone::system());
     let cats: Vec<_> = fleet
         .cats
         .iter()
-        .map(|c| cat_status(&fleet, c, things.get(&c.device)))
+        .zip(&last_fixes)
+        .map(|(c, last)| {
+            let mut status = cat_status(&fleet, c, things.get(&c.device));
+            status["last_fix"] = last
+                .as_ref()
+                .map_or(serde_json::Value::Null, |f| last_fix_json(f, &tz));
+            status
+        })
         .collect();
 
     match format {
@@ -65,6 +88,48 @@ pub async fn run(
         Format::Text => print_text(out, &stacks, &cats, &extra)?,
     }
     Ok(())
+}
+
+/// Each cat's newest valid fix, in the order of the fleet file's cats.
+async fn last_fixes(ctx: &Ctx, fleet: &Fleet) -> Result<Vec<Option<Fix>>, DeployError> {
+    let table = fleet.table.name.as_str();
+    stream::iter(&fleet.cats)
+        .map(|cat| async move {
+            let items = store::latest(ctx, table, &cat.device, LATEST_ITEMS).await?;
+            let fixes: Vec<Fix> = items
+                .iter()
+                .filter_map(|i| Fix::from_item(i).ok())
+                .collect();
+            let (valid, _) = fix::clean(fixes);
+            Ok(valid.into_iter().last())
+        })
+        .buffered(CONCURRENT_QUERIES)
+        .try_collect()
+        .await
+}
+
+fn last_fix_json(fix: &Fix, tz: &TimeZone) -> serde_json::Value {
+    json!({
+        "time": fix.time.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        "latitude": fix.latitude,
+        "longitude": fix.longitude,
+        "battery": fix.battery,
+    })
+}
+
+/// "2026-12-01 14:05 (3h ago)", in the fleet's zone.
+fn last_seen(value: &serde_json::Value, now: Timestamp) -> String {
+    let Some(time) = value["time"].as_str() else {
+        return "-".to_string();
+    };
+    let ago = time
+        .parse::<Timestamp>()
+        .map(|t| super::outings::duration(now.duration_since(t).as_secs().max(0)))
+        .unwrap_or_default();
+    format!(
+        "{} ({ago} ago)",
+        time.get(..16).unwrap_or(time).replace('T', " ")
+    )
 }
 
 fn cat_status(fleet: &Fleet, cat: &Cat, state: Option<&ThingState>) -> serde_json::Value {
@@ -108,7 +173,12 @@ fn print_text(
     }
 
     writeln!(out)?;
-    writeln!(out, "{:<20} {:<24} THING", "CAT", "DEVICE")?;
+    writeln!(
+        out,
+        "{:<20} {:<24} {:<30} {:<8} THING",
+        "CAT", "DEVICE", "LAST FIX", "BATTERY"
+    )?;
+    let now = Timestamp::now();
     for c in cats {
         let state = match (c["thing"] == true, c["in_sync"] == true) {
             (false, _) => "missing".to_string(),
@@ -121,11 +191,15 @@ fn print_text(
                 format!("differs: {} (run `fleet apply`)", off.join(", "))
             }
         };
+        let battery = c["last_fix"]["battery"]
+            .as_f64()
+            .map_or("-".to_string(), |v| format!("{v:.2} V"));
         writeln!(
             out,
-            "{:<20} {:<24} {state}",
+            "{:<20} {:<24} {:<30} {battery:<8} {state}",
             text(&c["cat"]),
-            text(&c["device"])
+            text(&c["device"]),
+            last_seen(&c["last_fix"], now),
         )?;
     }
 

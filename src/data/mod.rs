@@ -5,5 +5,6 @@
 //! fix needs; never a `Scan`, which would read every cat's history to
 //! answer a question about one.
 
+pub mod formats;
 pub mod store;
 pub mod window;

@@ -23,6 +23,21 @@ const PROJECTED: &[&str] = &[
     "snr",
 ];
 
+/// `#a0`, `#a1`... for each projected attribute (some, like `time`, are
+/// reserved words), and the projection expression naming them all.
+fn projection() -> (HashMap<String, String>, String) {
+    let names = PROJECTED
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("#a{i}"), (*a).to_string()))
+        .collect();
+    let expression = (0..PROJECTED.len())
+        .map(|i| format!("#a{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (names, expression)
+}
+
 /// What a query read, for the user and for benchmarks.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Cost {
@@ -37,15 +52,7 @@ pub async fn items(
     device: &str,
     window: &Window,
 ) -> Result<(Vec<Item>, Cost), DeployError> {
-    let names: HashMap<String, String> = PROJECTED
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (format!("#a{i}"), (*a).to_string()))
-        .collect();
-    let projection = (0..PROJECTED.len())
-        .map(|i| format!("#a{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (names, projection) = projection();
     let from = window.from.as_millisecond().to_string();
     // The window is half-open; BETWEEN is inclusive, so stop a millisecond short.
     let to = (window.to.as_millisecond() - 1).to_string();
@@ -77,4 +84,42 @@ pub async fn items(
     }
     cost.items = items.len();
     Ok((items, cost))
+}
+
+/// The newest `limit` items of `device`, oldest first: what `fleet status`
+/// reads to show each cat's last fix. A table that does not exist (the
+/// fleet is not deployed yet) has no items.
+pub async fn latest(
+    ctx: &Ctx,
+    table: &str,
+    device: &str,
+    limit: i32,
+) -> Result<Vec<Item>, DeployError> {
+    let (names, projection) = projection();
+
+    let out = ctx
+        .dynamodb
+        .query()
+        .table_name(table)
+        .key_condition_expression("#a0 = :device")
+        .set_expression_attribute_names(Some(names))
+        .expression_attribute_values(":device", AttributeValue::S(device.into()))
+        .projection_expression(projection)
+        .scan_index_forward(false)
+        .limit(limit)
+        .send()
+        .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(ctx.call_error(table, "Query", sdk_message(e))),
+    };
+    let mut items = out.items().to_vec();
+    items.reverse();
+    Ok(items)
 }

@@ -1335,10 +1335,10 @@ shards: 16
         let mut cat = luna();
         cat.name = "TIGER".into();
         let err = add_cat(SAMPLE, &cat).unwrap_err();
-        assert!(matches!(&err, EditError::Duplicate { name, line: 69 } if name == "Tiger"));
+        assert!(matches!(&err, EditError::Duplicate { name, line: 79 } if name == "Tiger"));
         assert_eq!(
             err.to_string(),
-            "the fleet already has a cat `Tiger` (line 69; names are compared ignoring case); \
+            "the fleet already has a cat `Tiger` (line 79; names are compared ignoring case); \
              choose another name, or first remove that cat with `fleet cat remove Tiger`"
         );
     }
@@ -1350,8 +1350,8 @@ shards: 16
         assert!(matches!(
             err,
             EditError::Ambiguous {
-                first: 60,
-                second: 77,
+                first: 70,
+                second: 87,
                 ..
             }
         ));

@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::yaml::{Fields, Node, Reader, free_entries, pos_of, shown};
 use super::{
-    CAT_KEYS, FLEET_KEYS, GROUP_KEYS, MAX_SHARDS, RESERVED_ATTRIBUTES, RULE_KEYS, TABLE_KEYS,
-    THING_TYPE_KEYS, TTN_KEYS,
+    CAT_KEYS, FLEET_KEYS, GROUP_KEYS, MAP_KEYS, MAX_SHARDS, RESERVED_ATTRIBUTES, RULE_KEYS,
+    TABLE_KEYS, THING_TYPE_KEYS, TTN_KEYS,
 };
 use crate::model::{
-    Cat, DEFAULT_ERROR_LOG_DAYS, DEFAULT_SHARDS, DEFAULT_TOPIC, Fleet, Group, Rule, Table,
-    ThingType, Ttn,
+    Cat, DEFAULT_ERROR_LOG_DAYS, DEFAULT_SHARDS, DEFAULT_TOPIC, Fleet, Group, MapSettings, Rule,
+    Table, ThingType, Ttn,
 };
 use crate::{names, rule_sql};
 
@@ -36,6 +36,7 @@ pub fn fleet(r: &mut Reader, root: &Node<'_>) -> Option<Fleet> {
     let timezone = f
         .get("timezone")
         .and_then(|n| named(r, n, "timezone", time_zone));
+    let map = map(r, &f);
     let base = stack.clone().unwrap_or_default();
 
     let ttn = ttn(r, &f);
@@ -53,6 +54,7 @@ pub fn fleet(r: &mut Reader, root: &Node<'_>) -> Option<Fleet> {
         stack: stack?,
         region,
         timezone,
+        map: map?,
         ttn: ttn?,
         table: table?,
         thing_type: thing_type?,
@@ -69,6 +71,31 @@ fn time_zone(name: &str) -> Result<(), String> {
         "the time zone database has no such zone; write an IANA name such as `Europe/Amsterdam`"
             .to_string()
     })
+}
+
+fn map(r: &mut Reader, f: &Fields<'_, '_>) -> Option<MapSettings> {
+    let m = section(r, f, "map", MAP_KEYS)?;
+    let mapbox_token_secret = match m.as_ref().and_then(|m| m.get("mapbox_token_secret")) {
+        Some(n) => Some(named(r, n, "map.mapbox_token_secret", secret_name)?),
+        None => None,
+    };
+    Some(MapSettings {
+        mapbox_token_secret,
+    })
+}
+
+/// A Secrets Manager secret's name (or ARN), as the service accepts it.
+fn secret_name(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-:".contains(c);
+    if (1..=2048).contains(&name.len()) && name.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(
+            "a secret name uses letters, digits and /_+=.@- (or is the secret's ARN), \
+             e.g. `fleet/mapbox-token`"
+                .to_string(),
+        )
+    }
 }
 
 /// Reads a string and checks it with one of the [`names`] rules.

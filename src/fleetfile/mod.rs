@@ -22,6 +22,7 @@ pub const FLEET_KEYS: &[&str] = &[
     "stack",
     "region",
     "timezone",
+    "map",
     "ttn",
     "table",
     "thing_type",
@@ -30,6 +31,7 @@ pub const FLEET_KEYS: &[&str] = &[
     "shards",
     "cats",
 ];
+pub const MAP_KEYS: &[&str] = &["mapbox_token_secret"];
 pub const TTN_KEYS: &[&str] = &["application", "topic"];
 pub const TABLE_KEYS: &[&str] = &["name", "retention_days", "point_in_time_recovery"];
 pub const THING_TYPE_KEYS: &[&str] = &["name", "description", "searchable_attributes"];

@@ -36,6 +36,7 @@ pub fn schema() -> Value {
                 "description": "The IANA time zone days and nights are counted in, e.g. Europe/Amsterdam; --tz overrides it; the machine's when absent.",
                 "type": "string",
             },
+            "map": map(),
             "ttn": ttn(),
             "table": table(),
             "thing_type": thing_type(),
@@ -49,6 +50,21 @@ pub fn schema() -> Value {
                 "default": DEFAULT_SHARDS,
             },
             "cats": cats(),
+        },
+    })
+}
+
+fn map() -> Value {
+    json!({
+        "description": "How `fleet map` draws the cats' days.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "mapbox_token_secret": {
+                "description": "An AWS Secrets Manager secret (name or ARN) holding a Mapbox access token: `fleet map` then draws Mapbox tiles. MAPBOX_TOKEN or --mapbox-token take precedence.",
+                "type": "string",
+                "pattern": "^[a-zA-Z0-9/_+=.@:-]{1,2048}$",
+            },
         },
     })
 }

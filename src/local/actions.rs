@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{LocalRule, Message};
 use crate::aws::Aws;
 use crate::deploy::sdk_message;
-use crate::iotsql::{self, AttributeValue, Context, Item};
+use crate::iotsql::{self, Context, Item};
 
 /// The log stream local error records go to.
 const ERROR_STREAM: &str = "fleet-local";
@@ -90,7 +90,7 @@ impl Actions {
     async fn put(&self, table: &str, item: &Item) -> Result<(), String> {
         let item: std::collections::HashMap<String, DdbValue> = item
             .iter()
-            .map(|(k, v)| (k.clone(), to_dynamodb(v)))
+            .map(|(k, v)| (k.clone(), crate::rule::sdk_value(v)))
             .collect();
         self.dynamodb
             .put_item()
@@ -161,20 +161,5 @@ impl Actions {
             .await
             .map_err(sdk_message)?;
         Ok(())
-    }
-}
-
-fn to_dynamodb(value: &AttributeValue) -> DdbValue {
-    match value {
-        AttributeValue::S(s) => DdbValue::S(s.clone()),
-        AttributeValue::N(n) => DdbValue::N(n.clone()),
-        AttributeValue::Bool(b) => DdbValue::Bool(*b),
-        AttributeValue::Null => DdbValue::Null(true),
-        AttributeValue::M(map) => DdbValue::M(
-            map.iter()
-                .map(|(k, v)| (k.clone(), to_dynamodb(v)))
-                .collect(),
-        ),
-        AttributeValue::L(list) => DdbValue::L(list.iter().map(to_dynamodb).collect()),
     }
 }

@@ -419,14 +419,33 @@ async fn destroy_keeps_the_table_and_its_items_unless_told_otherwise() {
     );
 }
 
-/// `fleet status` shows each stack and each cat, and notices a thing that
-/// went missing and a thing tagged for the fleet that the file lacks.
+/// `fleet status` shows each stack and each cat with her last valid fix,
+/// and notices a thing that went missing and a thing tagged for the fleet
+/// that the file lacks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_shows_stacks_cats_and_drift() {
     let emulator = Emulator::start();
     let aws = emulator.aws().await;
     let (fleet, rendered) = sample();
     apply(&ctx(&aws, &fleet), &fleet, &rendered).await;
+    // Snowy's newest item is a collar's "no fix" marker; the fix before it counts.
+    for (time, latitude, battery) in [
+        ("1796090400000", "52.3702", "3.95"),
+        ("1796094000000", "268.435455", "3.41"),
+        ("1796086800000", "52.3701", "3.97"),
+    ] {
+        aws.dynamodb()
+            .put_item()
+            .table_name(&fleet.table.name)
+            .item("device_id", AttributeValue::S("snowy-lgt92".into()))
+            .item("time", AttributeValue::N(time.into()))
+            .item("latitude", AttributeValue::N(latitude.into()))
+            .item("longitude", AttributeValue::N("4.8951".into()))
+            .item("battery", AttributeValue::N(battery.into()))
+            .send()
+            .await
+            .unwrap();
+    }
     let iot = aws.iot();
     iot.delete_thing()
         .thing_name("tiger-lgt92")
@@ -470,4 +489,34 @@ async fn status_shows_stacks_cats_and_drift() {
     assert_eq!(cat("Snowy")["in_sync"], true, "{status}");
     assert_eq!(cat("Tiger")["thing"], false, "{status}");
     assert_eq!(status["extra_things"], serde_json::json!(["stray-tracker"]));
+    let last = &cat("Snowy")["last_fix"];
+    assert_eq!(
+        last["time"], "2026-12-01T03:00:00+01:00",
+        "Europe/Amsterdam: {status}"
+    );
+    assert_eq!(
+        (last["latitude"].as_f64(), last["battery"].as_f64()),
+        (Some(52.3702), Some(3.95))
+    );
+    assert_eq!(
+        cat("Tiger")["last_fix"],
+        serde_json::Value::Null,
+        "{status}"
+    );
+
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"))
+        .arg("status")
+        .current_dir(harness::root())
+        .envs(emulator.env())
+        .output()
+        .unwrap();
+    let screen = harness::stdout(&text);
+    let snowy = screen
+        .lines()
+        .find(|l| l.starts_with("Snowy"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        snowy.contains("2026-12-01 03:00 (") && snowy.contains("3.95 V"),
+        "{screen}"
+    );
 }

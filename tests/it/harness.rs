@@ -25,6 +25,21 @@ pub fn fleet(dir: &Path, args: &[&str]) -> Output {
         .expect("the fleet binary runs")
 }
 
+/// Runs `fleet ARGS` on the sample fleet against an endpoint where nothing
+/// listens: for input errors that must be caught before any AWS call.
+pub fn unreachable(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fleet"))
+        .args(args)
+        .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .current_dir(root())
+        .env_remove("FLEET_FILE")
+        .env_remove("FLEET_OUTPUT")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("the fleet binary runs")
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
