@@ -4,6 +4,7 @@
 
 mod cat;
 mod cli;
+mod corpus;
 mod deploy;
 mod emulator;
 mod harness;

@@ -1,0 +1,1 @@
+SELECT VALUE missing FROM '#' WHERE isUndefined(missing)

@@ -1,0 +1,1 @@
+SELECT 1 AS one FROM '#' WHERE 1 = 1.0 AND '1' = 1 AND null = null

@@ -1,0 +1,1 @@
+SELECT 🐈 AS cat FROM 'a'

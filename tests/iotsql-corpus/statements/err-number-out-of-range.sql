@@ -1,0 +1,1 @@
+SELECT 1e5000 AS x FROM 'a'

@@ -1,0 +1,1 @@
+SET $x = 1 SELECT * FROM 'a'

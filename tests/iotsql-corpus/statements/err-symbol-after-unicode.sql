@@ -1,0 +1,1 @@
+SELECT 'é€' AS x, ★ AS y FROM 'a'

@@ -1,0 +1,1 @@
+SELECT 'snowy AS cat FROM 'a/b

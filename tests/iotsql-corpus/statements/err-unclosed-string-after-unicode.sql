@@ -1,0 +1,1 @@
+SELECT '日本語 🐈 FROM 'a

@@ -1,0 +1,1 @@
+SELECT strlen(a) AS n FROM 'a'

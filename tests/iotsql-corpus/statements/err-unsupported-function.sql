@@ -1,0 +1,1 @@
+SELECT machinelearning_predict('m', 'r', *) AS p FROM 'a'

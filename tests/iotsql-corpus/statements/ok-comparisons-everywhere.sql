@@ -1,0 +1,1 @@
+SELECT a = b AS eq, a <> b AS ne, a != b AS ne2, a < b AS lt, a <= b AS le, a > b AS gt, a >= b AS ge, (a > b) = (b < a) AS x FROM '#' WHERE a = a OR NOT (a <> a) AND true

@@ -1,0 +1,1 @@
+SELECT value, a.end AS e, a.select AS s FROM 'a/b'

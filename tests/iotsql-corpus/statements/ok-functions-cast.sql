@@ -1,0 +1,1 @@
+SELECT cast(s AS Int) AS i, cast(n as Integer) AS j, cast(a AS Decimal) AS d, cast(m as Bool) AS b, cast(e AS Boolean) AS b2, cast(n AS String) AS s, cast(a AS varchar) AS v, cast(s as Double) AS f, get(e, n) AS g, get(s, m) AS h, get(a, 'b') AS k FROM '#'

@@ -1,0 +1,1 @@
+SELECT concat() AS c0, concat(a, s, e) AS c, endswith(s, 'at') AS ew, startswith(s, missing) AS sw, indexof(s, 'b') AS i, length(s) AS l, numbytes(s) AS nb, lower(a) AS lo, upper(e) AS up, lpad(s, n) AS lp, rpad(s, m) AS rp, ltrim(s) AS lt, rtrim(s) AS rt, Trim(s) AS tr, replace(s, 'a', s) AS rep, substring(s, n, m) AS sub FROM '#'

@@ -1,0 +1,1 @@
+SELECT time_to_epoch(s, 'yyyy-MM-dd HH:mm:ss') AS t, time_to_epoch("2020-04-03 09:45:18 UTC+01:00", "yyyy-MM-dd HH:mm:ss VV") AS z, time_to_epoch("18 December 2015", "dd MMMM yyyy") AS d, parse_time('yyyy', n) AS y, parse_time("yyyy.MM.dd G 'at' HH:mm:ss z", 100000000, 'UTC') AS g, parse_time('HH:mm', m, '+01:00') AS h, parse_time(s, n, s) AS p, time_to_epoch(s, s) AS q FROM '#'

@@ -1,0 +1,1 @@
+select Value Color from 'a/+' where Color <> 'red'

@@ -1,0 +1,1 @@
+SELECT n * m / 3 % 7 AS r, n + s AS c, cast(s AS Int) AS i, lpad(s, n) AS l, concat(a, s, e) AS k, decode(s, 'base64') AS d, power(n, m) AS w FROM '#'

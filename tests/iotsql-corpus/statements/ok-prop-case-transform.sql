@@ -1,0 +1,1 @@
+SELECT CASE n WHEN 1 THEN 'a' WHEN s THEN e ELSE {'k': [n, m]} END AS c, transform('enrichArray', a, e) AS t, chr(n) AS h, bitnot(m) AS b FROM '#' WHERE n > m OR s <> 'x' AND a = e

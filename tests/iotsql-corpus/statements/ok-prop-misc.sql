@@ -1,0 +1,1 @@
+SELECT topic(n) AS t, get(e, n) AS g, get(s, m) AS h, round(n) AS r, abs(m) AS a, parse_time(s, n, s) AS p, time_to_epoch(s, s) AS q, indexof(s, e) AS i, encode(*, 'base64') AS x, sqrt(n) AS w, ceil(m) AS c, nanvl(a, n) AS v FROM '#'

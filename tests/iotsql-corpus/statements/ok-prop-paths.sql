@@ -1,0 +1,1 @@
+SELECT *, get(a, 0).b AS x, a.b.c AS y, -a AS z FROM '#' WHERE NOT isUndefined(a)

@@ -1,0 +1,1 @@
+SELECT CASE true WHEN n > 1 THEN 'big' ELSE 'small' END AS w, CASE n WHEN 1 THEN 'one' END AS o FROM 'a/b'

@@ -1,0 +1,1 @@
+SELECT topic() AS t, topic(1) AS t1, topic(3) AS t3, topic(4) AS t4, topic(0) AS t0, clientid() AS c, timestamp() AS ts, traceid() AS tr, sql_version() AS v, newuuid() AS u FROM '#'

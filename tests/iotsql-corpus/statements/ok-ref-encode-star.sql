@@ -1,0 +1,1 @@
+SELECT decode(encode(*, 'base64'), 'base64') AS value FROM 'a/b' WHERE decode(encode(*, 'base64'), 'base64') > 50

@@ -1,0 +1,1 @@
+SELECT color.red as red_value, missing, NULL AS n FROM 'a/b'

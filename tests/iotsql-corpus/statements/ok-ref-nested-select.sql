@@ -1,0 +1,1 @@
+SELECT (SELECT VALUE n FROM e) as sensors, get((SELECT v FROM e WHERE n = 'temperature'), 0).v as temperature FROM 'a/b'

@@ -1,0 +1,1 @@
+SELECT principal() AS p, accountid() AS a FROM '#'

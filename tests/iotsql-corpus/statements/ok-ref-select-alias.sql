@@ -1,0 +1,1 @@
+SELECT color as my_color, temperature as fahrenheit FROM 'a/b'

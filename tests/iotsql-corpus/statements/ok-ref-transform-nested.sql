@@ -1,0 +1,1 @@
+select value transform('enrichArray', (select a, b from data2), (select value c from data2)) from 'a/b'

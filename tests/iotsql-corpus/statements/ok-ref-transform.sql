@@ -1,0 +1,1 @@
+select value transform("enrichArray", {"key": attributes.data1}, values) from 'a/b'

@@ -1,0 +1,1 @@
+SELECT color AS my_color FROM 'a/b' WHERE temperature > 50 AND color <> 'red'

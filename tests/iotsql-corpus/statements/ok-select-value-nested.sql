@@ -1,0 +1,1 @@
+SELECT VALUE (SELECT v, n + 1 AS m FROM e WHERE n = 'x') FROM '#'

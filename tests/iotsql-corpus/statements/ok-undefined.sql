@@ -1,0 +1,1 @@
+SELECT missing + 1 AS a, -missing AS b, missing = missing AS c, NOT missing AS d, isUndefined(missing) AS e, isNull(n) AS f, [a, missing, 2] AS g, {'x': missing, 'y': a} AS h, nanvl(missing, 'fallback') AS i, nanvl(n, 2) AS j FROM 'a/b'

@@ -1,0 +1,1 @@
+SELECT nom_du_chat AS nom, 位置.緯度 AS lat, ñandú AS x FROM 'a/b' WHERE nom_du_chat <> 'ß'

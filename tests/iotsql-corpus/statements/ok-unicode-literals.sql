@@ -1,0 +1,1 @@
+SELECT 'café 🐈 日本語 ﷽' AS s, length('🐈') AS n, upper('straße') AS u, "«ça»" AS q, concat('é', e) AS c FROM 'chats/+/position'

@@ -1,0 +1,1 @@
+SELECT * FROM 'a/b' WHERE NOT isUndefined(up.decoded.lat) AND up.f_port = 2
