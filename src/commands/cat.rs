@@ -97,7 +97,7 @@ pub async fn list(
         (crate::fleetfile::load(file)?, None)
     } else {
         let Session { fleet, ctx, .. } = session::open(file, target, format).await?;
-        let things = registry::read(&ctx, &fleet).await?;
+        let things = registry::read(&ctx, &fleet, &Default::default()).await?;
         (fleet, Some(things))
     };
 

@@ -44,7 +44,7 @@ pub async fn run(
     } = session::open(file, target, format).await?;
 
     let deployed = discover::fleet_stacks(&ctx).await?;
-    let things = registry::read(&ctx, &fleet).await?;
+    let things = registry::read(&ctx, &fleet, &registry::declared_groups(&fleet)).await?;
     let tagged = tagged_things(&ctx, &fleet.stack).await?;
     let declared: BTreeSet<&str> = fleet.cats.iter().map(|c| c.device.as_str()).collect();
     let extra: Vec<&String> = tagged

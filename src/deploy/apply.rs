@@ -55,7 +55,7 @@ pub async fn apply(
 
     let mut managed: BTreeSet<String> = groups_before.into_iter().collect();
     managed.extend(fleet.groups.iter().map(|g| g.name.clone()));
-    let current = registry::read(ctx, fleet).await?;
+    let current = registry::read(ctx, fleet, &managed).await?;
     let changes = registry::diff(fleet, &current, &managed);
     registry::apply(ctx, &changes).await?;
     summary.registry_changes = changes.len();

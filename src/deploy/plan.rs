@@ -96,7 +96,7 @@ pub async fn plan(ctx: &Ctx, fleet: &Fleet, rendered: &Rendered) -> Result<Plan,
 
     let mut managed: BTreeSet<String> = groups_before.into_iter().collect();
     managed.extend(fleet.groups.iter().map(|g| g.name.clone()));
-    let current = registry::read(ctx, fleet).await?;
+    let current = registry::read(ctx, fleet, &managed).await?;
     let registry = registry::diff(fleet, &current, &managed);
     Ok(Plan { stacks, registry })
 }

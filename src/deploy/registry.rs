@@ -4,7 +4,7 @@
 //! and exactly the group memberships the fleet file declares, among the
 //! groups fleet manages. Groups fleet does not manage are left alone.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use aws_sdk_iot::error::ProvideErrorMetadata;
@@ -21,6 +21,7 @@ pub struct ThingState {
     pub exists: bool,
     pub thing_type: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    /// Its memberships among the groups that were read.
     pub groups: BTreeSet<String>,
 }
 
@@ -80,16 +81,147 @@ pub fn desired_attributes(fleet: &Fleet, cat: &Cat) -> BTreeMap<String, String> 
     attributes
 }
 
-/// Reads every cat's thing from the registry, a few calls at a time.
-pub async fn read(ctx: &Ctx, fleet: &Fleet) -> Result<HashMap<String, ThingState>, DeployError> {
-    stream::iter(&fleet.cats)
-        .map(|cat| async move { Ok((cat.device.clone(), read_thing(ctx, &cat.device).await?)) })
+/// The IoT API's largest page, for ListThings and ListThingsInThingGroup.
+const PAGE: i32 = 250;
+
+/// Reads every cat's thing from the registry, with its memberships of
+/// `groups` (the groups the caller compares; others are not read).
+///
+/// A no-op `apply` of thousands of cats must not cost a few calls per cat:
+/// the things of the fleet's thing type come from ListThings, a page of
+/// 250 at a time, and the memberships from ListThingsInThingGroup, one
+/// listing per group. Only a cat whose thing is not of that type (not yet
+/// typed by the registry step, missing, or retyped by someone else) is
+/// described on its own.
+pub async fn read(
+    ctx: &Ctx,
+    fleet: &Fleet,
+    groups: &BTreeSet<String>,
+) -> Result<HashMap<String, ThingState>, DeployError> {
+    let declared: HashSet<&str> = fleet.cats.iter().map(|c| c.device.as_str()).collect();
+    let mut states: HashMap<String, ThingState> = of_type(ctx, &fleet.thing_type.name)
+        .await?
+        .into_iter()
+        .filter(|(thing, _)| declared.contains(thing.as_str()))
+        .collect();
+
+    let untyped: Vec<&str> = fleet
+        .cats
+        .iter()
+        .map(|c| c.device.as_str())
+        .filter(|device| !states.contains_key(*device))
+        .collect();
+    tracing::debug!(
+        typed = states.len(),
+        described = untyped.len(),
+        groups = groups.len(),
+        "reading the registry"
+    );
+    let described: Vec<(String, ThingState)> = stream::iter(untyped)
+        .map(|thing| async move { Ok((thing.to_string(), describe(ctx, thing).await?)) })
         .buffer_unordered(PARALLEL_REGISTRY_CALLS)
         .try_collect()
-        .await
+        .await?;
+    states.extend(described);
+
+    let memberships: Vec<(&String, Vec<String>)> = stream::iter(groups)
+        .map(|group| async move { Ok::<_, DeployError>((group, members(ctx, group).await?)) })
+        .buffer_unordered(PARALLEL_REGISTRY_CALLS)
+        .try_collect()
+        .await?;
+    for (group, things) in memberships {
+        for thing in things {
+            if let Some(state) = states.get_mut(&thing).filter(|s| s.exists) {
+                state.groups.insert(group.clone());
+            }
+        }
+    }
+    Ok(states)
 }
 
+/// The names of the fleet's declared groups: what `status`, `verify` and
+/// `cat list` compare a thing's memberships with.
+pub fn declared_groups(fleet: &Fleet) -> BTreeSet<String> {
+    fleet.groups.iter().map(|g| g.name.clone()).collect()
+}
+
+/// Every thing of `thing_type`, with its type and attributes (no groups).
+async fn of_type(ctx: &Ctx, thing_type: &str) -> Result<Vec<(String, ThingState)>, DeployError> {
+    let mut things = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = match ctx
+            .iot
+            .list_things()
+            .thing_type_name(thing_type)
+            .max_results(PAGE)
+            .set_next_token(token.take())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            // No such thing type yet: the core stack makes it.
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(things),
+            Err(e) => return Err(ctx.call_error(thing_type, "ListThings", sdk_message(e))),
+        };
+        things.extend(out.things().iter().filter_map(|t| {
+            let state = ThingState {
+                exists: true,
+                thing_type: t.thing_type_name().map(str::to_string),
+                attributes: t
+                    .attributes()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+                groups: BTreeSet::new(),
+            };
+            Some((t.thing_name()?.to_string(), state))
+        }));
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(things),
+        }
+    }
+}
+
+/// The things directly in `group`; none when the group does not exist.
+async fn members(ctx: &Ctx, group: &str) -> Result<Vec<String>, DeployError> {
+    let mut things = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = match ctx
+            .iot
+            .list_things_in_thing_group()
+            .thing_group_name(group)
+            .max_results(PAGE)
+            .set_next_token(token.take())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(things),
+            Err(e) => return Err(ctx.call_error(group, "ListThingsInThingGroup", sdk_message(e))),
+        };
+        things.extend(out.things().iter().cloned());
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(things),
+        }
+    }
+}
+
+/// One thing with every group it is in.
 pub async fn read_thing(ctx: &Ctx, thing: &str) -> Result<ThingState, DeployError> {
+    let mut state = describe(ctx, thing).await?;
+    if state.exists {
+        state.groups = groups_of(ctx, thing).await?;
+    }
+    Ok(state)
+}
+
+/// One thing's type and attributes (no groups).
+async fn describe(ctx: &Ctx, thing: &str) -> Result<ThingState, DeployError> {
     let described = match ctx.iot.describe_thing().thing_name(thing).send().await {
         Ok(out) => out,
         Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(ThingState::default()),
@@ -99,12 +231,11 @@ pub async fn read_thing(ctx: &Ctx, thing: &str) -> Result<ThingState, DeployErro
         .attributes()
         .map(|a| a.clone().into_iter().collect())
         .unwrap_or_default();
-
     Ok(ThingState {
         exists: true,
         thing_type: described.thing_type_name().map(str::to_string),
         attributes,
-        groups: groups_of(ctx, thing).await?,
+        groups: BTreeSet::new(),
     })
 }
 

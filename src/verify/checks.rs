@@ -70,7 +70,7 @@ async fn stacks(ctx: &Ctx, rendered: &Rendered) -> Check {
 }
 
 async fn things(ctx: &Ctx, fleet: &Fleet) -> Check {
-    let states = match registry::read(ctx, fleet).await {
+    let states = match registry::read(ctx, fleet, &registry::declared_groups(fleet)).await {
         Ok(s) => s,
         Err(e) => return Check::fail("things", e.to_string()),
     };

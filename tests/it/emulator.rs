@@ -16,6 +16,8 @@ pub const REGION: &str = "eu-west-1";
 pub struct Emulator {
     child: Child,
     pub url: String,
+    /// The emulator's stderr: werkzeug's request log, a line per request.
+    log: tempfile::NamedTempFile,
 }
 
 impl Emulator {
@@ -33,12 +35,13 @@ impl Emulator {
             "no emulator environment: run `emulator/setup` first"
         );
 
+        let log = tempfile::NamedTempFile::new().expect("a temporary file for the request log");
         let mut child = Command::new(python)
             .args(["-m", "fleet_emulator", "--port", "0"])
             .args(options)
             .env("PYTHONPATH", harness::repo("emulator"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().expect("the request log opens"))
             .spawn()
             .expect("the emulator starts");
 
@@ -52,7 +55,17 @@ impl Emulator {
             .strip_prefix("fleet-emulator listening on ")
             .unwrap_or_else(|| panic!("unexpected first line from the emulator: {line:?}"))
             .to_string();
-        Emulator { child, url }
+        Emulator { child, url, log }
+    }
+
+    /// How many requests the emulator has served so far, from its request
+    /// log: what a test counts to hold fleet to a number of AWS calls.
+    pub fn requests(&self) -> usize {
+        std::fs::read_to_string(self.log.path())
+            .expect("the request log reads")
+            .lines()
+            .filter(|line| line.contains(" HTTP/1.1\""))
+            .count()
     }
 
     /// AWS settings pointing at this emulator, as a user would set them

@@ -69,6 +69,101 @@ async fn adding_a_cat_redeploys_only_its_shard_and_removing_it_touches_no_other(
     deploy::check_registry(&aws, &fleet).await;
 }
 
+/// Groups change in the file: Misty leaves `night-owls` and Snowy joins
+/// it. Plan and apply make exactly those registry changes, put back an
+/// attribute someone edited by hand, and leave alone a group fleet does
+/// not manage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_changes_move_only_the_memberships_fleet_manages() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let (fleet, rendered) = deploy::sample();
+    let ctx = ctx(&aws, &fleet);
+    deploy::apply(&ctx, &fleet, &rendered).await;
+    let iot = aws.iot();
+    iot.create_thing_group()
+        .thing_group_name("vet-visits")
+        .send()
+        .await
+        .unwrap();
+    iot.add_thing_to_thing_group()
+        .thing_group_name("vet-visits")
+        .thing_name("misty-lgt92")
+        .send()
+        .await
+        .unwrap();
+    let colour = aws_sdk_iot::types::AttributePayload::builder()
+        .attributes("colour", "black")
+        .merge(true)
+        .build();
+    iot.update_thing()
+        .thing_name("tiger-lgt92")
+        .attribute_payload(colour)
+        .send()
+        .await
+        .unwrap();
+
+    let text = sample_text()
+        .replace(
+            "    groups: [indoor, night-owls]\n",
+            "    groups: [indoor]\n",
+        )
+        .replacen(
+            "    groups: [indoor]\n",
+            "    groups: [indoor, night-owls]\n",
+            1,
+        );
+    let (moved, moved_rendered) = load(&text);
+    let planned = plan::plan(&ctx, &moved, &moved_rendered).await.unwrap();
+    let mut changes: Vec<String> = planned
+        .registry
+        .iter()
+        .map(|c| format!("{}: {c}", c.thing()))
+        .collect();
+    changes.sort();
+    assert_eq!(
+        changes,
+        [
+            "misty-lgt92: leave group night-owls",
+            "snowy-lgt92: join group night-owls",
+            "tiger-lgt92: type backyard-cats-tracker, attributes cat, colour, dev_eui, fleet, owner",
+        ]
+    );
+
+    let summary = deploy::apply(&ctx, &moved, &moved_rendered).await;
+    assert_eq!(summary.registry_changes, 3, "{summary:?}");
+    for (thing, want) in [
+        ("snowy-lgt92", ["indoor", "night-owls"]),
+        ("misty-lgt92", ["indoor", "vet-visits"]),
+    ] {
+        let listed = iot
+            .list_thing_groups_for_thing()
+            .thing_name(thing)
+            .send()
+            .await
+            .unwrap();
+        let mut groups: Vec<&str> = listed
+            .thing_groups()
+            .iter()
+            .filter_map(|g| g.group_name())
+            .collect();
+        groups.sort_unstable();
+        assert_eq!(groups, want, "{thing}");
+    }
+    let tiger = iot
+        .describe_thing()
+        .thing_name("tiger-lgt92")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tiger.attributes().and_then(|a| a.get("colour")),
+        Some(&"ginger-tabby".to_string())
+    );
+    let again = plan::plan(&ctx, &moved, &moved_rendered).await.unwrap();
+    assert!(again.registry.is_empty(), "{:?}", again.registry);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_rule_sql_shows_a_modify_and_apply_updates_the_rule() {
     let emulator = Emulator::start();
@@ -208,6 +303,19 @@ async fn a_fleet_of_1000_cats_applies_and_destroys() {
         count += page.unwrap().things().len();
     }
     assert_eq!(count, 1000);
+
+    // Nothing to change: a few reads per stack, and the registry read by
+    // pages and per group, never call by call for each thing.
+    let before = emulator.requests();
+    let again = deploy::apply(&ctx, &fleet, &rendered).await;
+    let requests = emulator.requests() - before;
+    assert_eq!(again.unchanged.len(), 17);
+    assert!(again.created.is_empty() && again.updated.is_empty());
+    assert_eq!(again.registry_changes, 0);
+    assert!(
+        requests < 200,
+        "a no-op apply of 1,000 cats sent {requests} requests"
+    );
 
     let destroyed = destroy::destroy(&ctx, &fleet, true).await.unwrap();
     assert_eq!(destroyed.stacks.len(), 17);
