@@ -87,7 +87,14 @@ impl History {
         cat: &Cat,
         window: &Window,
     ) -> Result<History, Error> {
+        let started = std::time::Instant::now();
         let (items, cost) = store::items(ctx, &fleet.table.name, &cat.device, window).await?;
+        tracing::debug!(
+            items = cost.items,
+            pages = cost.pages,
+            ms = started.elapsed().as_millis() as u64,
+            "read the window"
+        );
 
         let parsed: Vec<Fix> = items
             .iter()

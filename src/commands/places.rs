@@ -51,7 +51,14 @@ pub async fn run(
         })
         .collect();
     let params = params.with_utc_offset(night_offset(&window));
+    let started = std::time::Instant::now();
     let ranked = places::places(&points, &params);
+    tracing::debug!(
+        fixes = points.len(),
+        places = ranked.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "clustered and ranked"
+    );
 
     let report = Report::new(
         &cat.name,
