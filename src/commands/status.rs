@@ -45,7 +45,15 @@ pub async fn run(
 
     let deployed = discover::fleet_stacks(&ctx).await?;
     let things = registry::read(&ctx, &fleet, &registry::declared_groups(&fleet)).await?;
-    let tagged = tagged_things(&ctx, &fleet.stack).await?;
+    let mut tagged: BTreeSet<String> = tagged_things(&ctx, &fleet.stack)
+        .await?
+        .into_iter()
+        .collect();
+    // On AWS, ListThings filters a typed thing only by the attributes its
+    // type makes searchable, which `fleet` need not be: a thing of the
+    // fleet's type is the fleet's too.
+    let typed = registry::things_of_type(&ctx, &fleet.thing_type.name).await?;
+    tagged.extend(typed.into_iter().map(|(thing, _)| thing));
     let declared: BTreeSet<&str> = fleet.cats.iter().map(|c| c.device.as_str()).collect();
     let extra: Vec<&String> = tagged
         .iter()

@@ -99,7 +99,7 @@ pub async fn read(
     groups: &BTreeSet<String>,
 ) -> Result<HashMap<String, ThingState>, DeployError> {
     let declared: HashSet<&str> = fleet.cats.iter().map(|c| c.device.as_str()).collect();
-    let mut states: HashMap<String, ThingState> = of_type(ctx, &fleet.thing_type.name)
+    let mut states: HashMap<String, ThingState> = things_of_type(ctx, &fleet.thing_type.name)
         .await?
         .into_iter()
         .filter(|(thing, _)| declared.contains(thing.as_str()))
@@ -146,7 +146,10 @@ pub fn declared_groups(fleet: &Fleet) -> BTreeSet<String> {
 }
 
 /// Every thing of `thing_type`, with its type and attributes (no groups).
-async fn of_type(ctx: &Ctx, thing_type: &str) -> Result<Vec<(String, ThingState)>, DeployError> {
+pub async fn things_of_type(
+    ctx: &Ctx,
+    thing_type: &str,
+) -> Result<Vec<(String, ThingState)>, DeployError> {
     let mut things = Vec::new();
     let mut token: Option<String> = None;
     loop {

@@ -461,6 +461,14 @@ async fn status_shows_stacks_cats_and_drift() {
         .send()
         .await
         .unwrap();
+    // Of the fleet's type but without the `fleet` attribute: on AWS an
+    // attribute the type does not make searchable cannot be listed by.
+    iot.create_thing()
+        .thing_name("typed-stray")
+        .thing_type_name(&fleet.thing_type.name)
+        .send()
+        .await
+        .unwrap();
 
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"))
         .args(["status", "--output", "json"])
@@ -488,7 +496,10 @@ async fn status_shows_stacks_cats_and_drift() {
     };
     assert_eq!(cat("Snowy")["in_sync"], true, "{status}");
     assert_eq!(cat("Tiger")["thing"], false, "{status}");
-    assert_eq!(status["extra_things"], serde_json::json!(["stray-tracker"]));
+    assert_eq!(
+        status["extra_things"],
+        serde_json::json!(["stray-tracker", "typed-stray"])
+    );
     let last = &cat("Snowy")["last_fix"];
     assert_eq!(
         last["time"], "2026-12-01T03:00:00+01:00",
