@@ -390,6 +390,13 @@ def dynamodb(url: str):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+def seconds(s: float | None) -> str:
+    """A duration for the report tables: milliseconds under a second."""
+    if s is None:
+        return "-"
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
 def note(message: str) -> None:
     """Progress, on stderr, so stdout holds only the JSON lines and the table."""
     print(message, file=sys.stderr, flush=True)

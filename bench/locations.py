@@ -309,10 +309,6 @@ def summarise(rows: list[dict], table: Table) -> list[dict]:
     return out
 
 
-def seconds(s: float) -> str:
-    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
-
-
 def rss(peak: float | None) -> str:
     return "-" if peak is None else f"{peak:.0f} MB"
 
@@ -324,7 +320,7 @@ def report(setup: dict, summaries: list[dict], load_end: float) -> None:
     print(f"{'approach':<14} {'wall':>10} {'/ fleet':>8} {'items read':>11} "
           f"{'read units':>11} {'pages':>6} {'peak RSS':>9}")
     for s in summaries:
-        print(f"{s['approach']:<14} {seconds(s['median_wall_s']):>10} "
+        print(f"{s['approach']:<14} {catdata.seconds(s['median_wall_s']):>10} "
               f"{s['ratio_to_fleet']:>7.2f}x {s['items_read']:>11,} {s['read_units']:>11,.1f} "
               f"{s['pages']:>6} {rss(s['median_peak_rss_mb']):>9}")
     print(f"filling the table took {setup['fill_s']:.0f} s "

@@ -361,12 +361,6 @@ def available_gb() -> float:
 
 # --- the report ------------------------------------------------------------------------------
 
-def seconds(s: float | None) -> str:
-    if s is None:
-        return "-"
-    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
-
-
 def megabytes(m: float | None) -> str:
     return "-" if m is None else f"{m:,.0f} MB"
 
@@ -383,9 +377,10 @@ def report(setup: dict, summaries: list[dict], load_end: float) -> None:
         fit_ratio = (f"{s['ratio_fit_to_fleet_clustering']:.1f}x"
                      if "ratio_fit_to_fleet_clustering" in s else "-")
         print(f"{s['fixes']:>8,} {s['clusters']:>8} {s['noise']:>6} "
-              f"{seconds(s['fleet_wall_s']):>9} {seconds(s.get('pipeline_wall_s')):>9} "
-              f"{ratio:>8} {seconds(s['fleet_cluster_s']):>13} "
-              f"{seconds(s.get('sklearn_fit_s')):>12} {fit_ratio:>8} "
+              f"{catdata.seconds(s['fleet_wall_s']):>9} "
+              f"{catdata.seconds(s.get('pipeline_wall_s')):>9} "
+              f"{ratio:>8} {catdata.seconds(s['fleet_cluster_s']):>13} "
+              f"{catdata.seconds(s.get('sklearn_fit_s')):>12} {fit_ratio:>8} "
               f"{megabytes(s['fleet_peak_rss_mb']):>10} "
               f"{megabytes(s.get('pipeline_peak_rss_mb')):>13}  "
               f"{'yes' if s['identical_clusters'] else 'not checked'}")
@@ -394,7 +389,7 @@ def report(setup: dict, summaries: list[dict], load_end: float) -> None:
     print(f"filling the table took {setup['fill_s']:.0f} s; 1-minute load average "
           f"{setup['load_1m_start']:.2f} at the start, {load_end:.2f} at the end")
     print("both wall times include reading the window from the emulator (fleet's read: "
-          + ", ".join(seconds(s["fleet_read_s"]) for s in summaries) + "); fleet DBSCAN is "
+          + ", ".join(catdata.seconds(s["fleet_read_s"]) for s in summaries) + "); fleet DBSCAN is "
           "its clustering and ranking as `-v` logs it, sklearn fit is DBSCAN(...).fit alone")
 
 
