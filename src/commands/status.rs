@@ -228,26 +228,16 @@ fn text(value: &serde_json::Value) -> &str {
 
 /// Things whose `fleet` attribute names this fleet.
 async fn tagged_things(ctx: &Ctx, stack: &str) -> Result<Vec<String>, DeployError> {
-    let mut names = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = ctx
-            .iot
-            .list_things()
-            .attribute_name("fleet")
-            .attribute_value(stack)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| ctx.call_error(stack, "ListThings", sdk_message(e)))?;
-        names.extend(
-            out.things()
-                .iter()
-                .filter_map(|t| t.thing_name().map(str::to_string)),
-        );
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(names),
-        }
-    }
+    let things = ctx
+        .iot
+        .list_things()
+        .attribute_name("fleet")
+        .attribute_value(stack)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| ctx.call_error(stack, "ListThings", sdk_message(e)))?;
+    Ok(things.into_iter().filter_map(|t| t.thing_name).collect())
 }

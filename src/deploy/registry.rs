@@ -150,67 +150,53 @@ pub async fn things_of_type(
     ctx: &Ctx,
     thing_type: &str,
 ) -> Result<Vec<(String, ThingState)>, DeployError> {
-    let mut things = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = match ctx
-            .iot
-            .list_things()
-            .thing_type_name(thing_type)
-            .max_results(PAGE)
-            .set_next_token(token.take())
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            // No such thing type yet: the core stack makes it.
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(things),
-            Err(e) => return Err(ctx.call_error(thing_type, "ListThings", sdk_message(e))),
-        };
-        things.extend(out.things().iter().filter_map(|t| {
+    let listed = ctx
+        .iot
+        .list_things()
+        .thing_type_name(thing_type)
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    let things = match listed {
+        Ok(things) => things,
+        // No such thing type yet: the core stack makes it.
+        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(Vec::new()),
+        Err(e) => return Err(ctx.call_error(thing_type, "ListThings", sdk_message(e))),
+    };
+
+    Ok(things
+        .into_iter()
+        .filter_map(|t| {
             let state = ThingState {
                 exists: true,
                 thing_type: t.thing_type_name().map(str::to_string),
-                attributes: t
-                    .attributes()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect(),
+                attributes: t.attributes.unwrap_or_default().into_iter().collect(),
                 groups: BTreeSet::new(),
             };
-            Some((t.thing_name()?.to_string(), state))
-        }));
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(things),
-        }
-    }
+            Some((t.thing_name?, state))
+        })
+        .collect())
 }
 
 /// The things directly in `group`; none when the group does not exist.
 async fn members(ctx: &Ctx, group: &str) -> Result<Vec<String>, DeployError> {
-    let mut things = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = match ctx
-            .iot
-            .list_things_in_thing_group()
-            .thing_group_name(group)
-            .max_results(PAGE)
-            .set_next_token(token.take())
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(things),
-            Err(e) => return Err(ctx.call_error(group, "ListThingsInThingGroup", sdk_message(e))),
-        };
-        things.extend(out.things().iter().cloned());
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(things),
-        }
+    let listed = ctx
+        .iot
+        .list_things_in_thing_group()
+        .thing_group_name(group)
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match listed {
+        Ok(things) => Ok(things),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(Vec::new()),
+        Err(e) => Err(ctx.call_error(group, "ListThingsInThingGroup", sdk_message(e))),
     }
 }
 
@@ -243,27 +229,17 @@ async fn describe(ctx: &Ctx, thing: &str) -> Result<ThingState, DeployError> {
 }
 
 async fn groups_of(ctx: &Ctx, thing: &str) -> Result<BTreeSet<String>, DeployError> {
-    let mut groups = BTreeSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = ctx
-            .iot
-            .list_thing_groups_for_thing()
-            .thing_name(thing)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| ctx.call_error(thing, "ListThingGroupsForThing", sdk_message(e)))?;
-        groups.extend(
-            out.thing_groups()
-                .iter()
-                .filter_map(|g| g.group_name().map(str::to_string)),
-        );
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(groups),
-        }
-    }
+    let groups = ctx
+        .iot
+        .list_thing_groups_for_thing()
+        .thing_name(thing)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| ctx.call_error(thing, "ListThingGroupsForThing", sdk_message(e)))?;
+    Ok(groups.into_iter().filter_map(|g| g.group_name).collect())
 }
 
 /// The changes that bring the registry to what the fleet declares.
