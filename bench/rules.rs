@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use fleet::iotsql::{self, AttributeValue, Context, Item, KeyType};
 use fleet::rule_sql::default_sql;
+use fleet::simulate::rng::Rng;
 use serde_json::{Value, json};
 
 const PAYLOADS: usize = 400;
@@ -44,28 +45,10 @@ const KEYS: [(&str, KeyType); 2] = [("device_id", KeyType::S), ("time", KeyType:
 
 const EXAMPLE: &str = include_str!("../examples/uplink-lgt92.json");
 
-/// SplitMix64: deterministic payloads without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// A value in [lo, hi) rounded to `decimals` places.
-    fn decimal(&mut self, lo: f64, hi: f64, decimals: i32) -> f64 {
-        let unit = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        let scale = 10f64.powi(decimals);
-        ((lo + unit * (hi - lo)) * scale).round() / scale
-    }
+/// A value in [lo, hi) rounded to `decimals` places.
+fn decimal(rng: &mut Rng, lo: f64, hi: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (rng.range(lo, hi) * scale).round() / scale
 }
 
 /// One uplink: the topic it arrives on, its JSON text and its parsed value.
@@ -77,7 +60,7 @@ struct Uplink {
 
 fn uplinks() -> Vec<Uplink> {
     let template: Value = serde_json::from_str(EXAMPLE).expect("the example is JSON");
-    let mut rng = Rng(0x00C0_FFEE);
+    let mut rng = Rng::new(0x00C0_FFEE);
     let start = 1_796_120_130_i64; // 2026-12-01T10:15:30Z
     (0..PAYLOADS)
         .map(|i| {
@@ -95,7 +78,7 @@ fn uplinks() -> Vec<Uplink> {
                 .expect("a time in range")
                 .strftime("%Y-%m-%dT%H:%M:%S")
                 .to_string();
-            let digits = rng.below(10) as usize; // TTN writes 0 to 9 of them
+            let digits = rng.below(10); // TTN writes 0 to 9 of them
             let fraction: String = (0..digits)
                 .map(|_| char::from(b'0' + rng.below(10) as u8))
                 .collect();
@@ -108,7 +91,7 @@ fn uplinks() -> Vec<Uplink> {
             up["uplink_message"]["received_at"] = json!(received_at);
 
             let message = &mut up["uplink_message"];
-            let counter = 1 + i / DEVICES * 7 + rng.below(5) as usize;
+            let counter = 1 + i / DEVICES * 7 + rng.below(5);
             match rng.below(20) {
                 0 => {
                     message.as_object_mut().expect("an object").remove("f_cnt");
@@ -117,14 +100,14 @@ fn uplinks() -> Vec<Uplink> {
                 _ => message["f_cnt"] = json!(counter.to_string()),
             }
             let decoded = &mut message["decoded_payload"];
-            decoded["Latitude"] = json!(rng.decimal(52.30, 52.42, 6));
-            decoded["Longitude"] = json!(rng.decimal(4.80, 4.98, 6));
-            decoded["BatV"] = json!(rng.decimal(3.0, 4.2, 3));
+            decoded["Latitude"] = json!(decimal(&mut rng, 52.30, 52.42, 6));
+            decoded["Longitude"] = json!(decimal(&mut rng, 4.80, 4.98, 6));
+            decoded["BatV"] = json!(decimal(&mut rng, 3.0, 4.2, 3));
             decoded["MD"] = json!(if rng.below(2) == 0 { "Move" } else { "Still" });
             let gateway = &mut message["rx_metadata"][0];
             gateway["rssi"] = json!(-(60 + rng.below(60) as i64));
             gateway["channel_rssi"] = gateway["rssi"].clone();
-            gateway["snr"] = json!(rng.decimal(-20.0, 10.0, 2));
+            gateway["snr"] = json!(decimal(&mut rng, -20.0, 10.0, 2));
             gateway["time"] = json!(received_at);
             if rng.below(4) == 0 {
                 // Heard by one gateway only.

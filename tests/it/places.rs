@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
+use fleet::simulate::rng::Rng;
 use fleet::track::places::{EARTH_RADIUS_M, Params, Point, dbscan};
 
 use crate::harness;
@@ -49,30 +50,6 @@ struct Reference {
     contested: u64,
 }
 
-/// splitmix64: seeded, reproducible test data without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal, by Box-Muller.
-    fn normal(&mut self) -> f64 {
-        let radius = (-2.0 * (1.0 - self.unit()).ln()).sqrt();
-        radius * (std::f64::consts::TAU * self.unit()).cos()
-    }
-}
-
 /// A spot the cat frequents: metres north and east of the scene's origin,
 /// the spread of its fixes (GPS scatter and moving about) and their number.
 struct Spot {
@@ -98,7 +75,7 @@ fn offset(lat: f64, lon: f64, north: f64, east: f64) -> Point {
 /// uniformly over a square `span` metres wide, shuffled so that the
 /// clusters' numbers depend on the order as scikit-learn's do.
 fn scene(seed: u64, origin: (f64, f64), spots: &[Spot], noise: usize, span: f64) -> Vec<Point> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut points = Vec::new();
     for spot in spots {
         for _ in 0..spot.fixes {
@@ -113,7 +90,7 @@ fn scene(seed: u64, origin: (f64, f64), spots: &[Spot], noise: usize, span: f64)
         points.push(offset(origin.0, origin.1, north, east));
     }
     for i in (1..points.len()).rev() {
-        points.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        points.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     points
 }
